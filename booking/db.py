@@ -1,0 +1,100 @@
+"""The database handle, the declarative base and engine tuning.
+
+SQLite is the embedded default; PostgreSQL is used when ``DATABASE_URL`` says so.
+On SQLite, every write transaction must begin with ``BEGIN IMMEDIATE``: a deferred
+transaction that reads first and writes later fails with "database is locked" when
+another writer committed in between, and no busy timeout can save it. Read-only
+requests (GET/HEAD) mark themselves with :func:`deferred_transactions` so that readers
+never queue behind writers.
+"""
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_deferred_begin: ContextVar[bool] = ContextVar("deferred_begin", default=False)
+
+
+@contextlib.contextmanager
+def deferred_transactions():
+    """Within this block, SQLite transactions begin DEFERRED (for read-only work)."""
+    token = _deferred_begin.set(True)
+    try:
+        yield
+    finally:
+        _deferred_begin.reset(token)
+
+
+def set_deferred_transactions(value: bool):
+    """Token-returning form of :func:`deferred_transactions` for request hooks."""
+    return _deferred_begin.set(value)
+
+
+def reset_deferred_transactions(token) -> None:
+    _deferred_begin.reset(token)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install per-connection settings. Idempotent per engine."""
+    if engine.dialect.name != "sqlite" or getattr(engine, "_museum_configured", False):
+        return
+    engine._museum_configured = True  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from the sqlite3 module so that we emit BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN" if _deferred_begin.get() else "BEGIN IMMEDIATE")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC on every backend, returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,31 @@
+"""Language choice and bilingual data. Simplified Chinese is the default; English is second."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_babel import get_locale
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """The visitor's chosen language (remembered in a cookie), else Chinese."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def localized(obj, attr: str) -> str:
+    """``obj.attr_en`` in English when it is filled in, else the Chinese ``obj.attr``."""
+    if current_language() == "en":
+        english = getattr(obj, f"{attr}_en", "")
+        if english:
+            return english
+    return getattr(obj, attr)

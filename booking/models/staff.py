@@ -1,0 +1,61 @@
+"""Staff accounts and the audit log of their changes."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from booking.clock import utcnow
+from booking.db import UTCDateTime, db
+from booking.models.venues import enum_column
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"   # everything, users and settings
+    STAFF = "staff"   # bookings, schedule, roster, check-in
+    GUIDE = "guide"   # lecturers and guides: their own sessions and rosters
+
+
+class StaffUser(UserMixin, db.Model):
+    """A museum employee who logs in. Passwords are stored only as salted hashes."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role is Role.ADMIN or self.role in roles
+
+
+class AuditEntry(db.Model):
+    """One staff change: who, when, what, and the object's state before and after (JSON)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[StaffUser | None] = relationship()

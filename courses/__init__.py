@@ -1,0 +1,1 @@
+"""The red-education course scheduler, built on top of :mod:`booking`."""

@@ -1,0 +1,210 @@
+"""The demo world: the seed article's venues, programmes and figures.
+
+Loading is idempotent: venues, rooms, courses and lecturers are matched by their codes and
+names, and sessions are generated only for days that have none yet, so running it again
+(even weeks later) tops the calendar up to eight weeks ahead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking.clock import at_local, local_today
+from booking.db import db
+from booking.models import Role, Room, Slot, StaffUser, Venue
+from courses.models import Course, CourseKind, CourseModule, Lecturer
+from courses.scheduling import generate_sessions
+
+DEMO_PASSWORD = "kaizhou-demo"
+DEMO_WEEKS = 8
+GROUP_TIMES = (time(9, 0), time(10, 30), time(14, 0), time(15, 30))
+TUESDAY_TO_SUNDAY = {1, 2, 3, 4, 5, 6}
+
+VENUES = [
+    dict(code="LBC", name="刘伯承同志纪念馆", name_en="Liu Bocheng Memorial Hall",
+         address="重庆市开州区", address_en="Kaizhou District, Chongqing",
+         description="刘伯承元帅的故乡开州，以纪念馆为载体开展党史学习教育。精品课程《学习百年党史 感悟刘帅精神》"
+                     "已服务25个党组织、4500余名党员干部；“学党史、悟思想、办实事、开新局”红色主题党日已服务150余个"
+                     "党组织、8000余名党员干部。",
+         description_en="The memorial hall in Marshal Liu Bocheng's home town of Kaizhou, a base for "
+                        "party-history education: themed courses, red themed party days and youth "
+                        "study tours.",
+         opens_at=time(9), closes_at=time(17), last_entry_at=time(16, 30),
+         weekly_closed_day=0, open_on_holiday_closed_day=True, daily_cap=500,
+         issuing_unit="刘伯承同志纪念馆", position=0),
+    dict(code="KZM", name="开州博物馆", name_en="Kaizhou Museum",
+         address="重庆市开州区", address_en="Kaizhou District, Chongqing",
+         description="开州博物馆策划《红色开州 百年锦绣》特展、与陈独秀旧居陈列馆联合举办《风雷——纪念五四运动专题展览》"
+                     "及《不忘初心牢记使命——弘扬革命文化 传承红色基因》专题微展，已接待企事业单位及学校团体百余个、"
+                     "参观人数1万余人。",
+         description_en="The district museum of Kaizhou, with exhibitions on the party's centenary, "
+                        "the May Fourth Movement and the revolutionary tradition.",
+         opens_at=time(9), closes_at=time(17), last_entry_at=time(16),
+         weekly_closed_day=0, open_on_holiday_closed_day=False, daily_cap=500,
+         issuing_unit="开州博物馆", position=1),
+]
+
+ROOMS = {
+    "LBC": [("报告厅", "Lecture hall", 120), ("誓词广场", "Oath plaza", 200),
+            ("研学教室", "Study classroom", 60), ("生平陈列厅", "Exhibition hall", 150)],
+    "KZM": [("一号展厅", "Gallery 1", 80), ("二号展厅", "Gallery 2", 60),
+            ("微展厅", "Micro-exhibition room", 40), ("学术报告厅", "Lecture room", 100)],
+}
+
+
+@dataclass
+class DemoCourse:
+    code: str
+    venue: str
+    kind: CourseKind
+    title: str
+    title_en: str
+    summary: str
+    audience: str
+    modules: list[tuple[str, str, int]]
+    hours: str
+    room: str
+    approval: bool
+    equipment: str = ""
+    description: str = ""
+
+
+COURSES = [
+    DemoCourse("liushuai-spirit", "LBC", CourseKind.THEMED_COURSE, "学习百年党史 感悟刘帅精神",
+               "Learning the Party's Century of History, Feeling Marshal Liu's Spirit",
+               "把学习百年党史与感悟刘帅精神贯通起来的精品专题党课。", "党员干部、入党积极分子",
+               [("参观刘伯承生平事迹陈列", "Exhibition visit", 30), ("专题党课", "Lecture", 45),
+                ("重温入党誓词", "Oath renewal", 15)], "1.5", "报告厅", True, "投影仪\n扩音设备\n党旗",
+               "由纪念馆宣讲员主讲，结合刘伯承元帅的革命生涯讲述百年党史，课程结束后在党旗下重温入党誓词。"),
+    DemoCourse("party-day", "LBC", CourseKind.PARTY_DAY, "学党史、悟思想、办实事、开新局 红色主题党日",
+               "Red Themed Party Day: Study History, Understand Thought, Do Practical Work, Open New Prospects",
+               "党组织在纪念馆开展主题党日：瞻仰、参观、宣誓、研讨。", "基层党组织",
+               [("瞻仰刘伯承元帅铜像", "Tribute at the statue", 15), ("讲解参观", "Guided visit", 40),
+                ("重温入党誓词", "Oath renewal", 15), ("交流研讨", "Discussion", 20)], "1.5",
+               "誓词广场", False, "党旗\n入党誓词背景板\n扩音设备"),
+    DemoCourse("youth-study-tour", "LBC", CourseKind.STUDY_TOUR, "传承红色基因 接续百年奋斗 青少年研学",
+               "Youth Study Tour: Inherit the Red Gene, Continue the Century of Struggle",
+               "面向中小学生的研学活动，每10名学生须有1名带队老师。", "中小学生（每10名学生配1名带队老师）",
+               [("红色故事课堂", "Red story class", 30), ("展厅寻访任务", "Gallery quest", 40),
+                ("研学分享", "Sharing", 20)], "1.5", "研学教室", True, "研学手册\n扩音设备"),
+    DemoCourse("red-kaizhou", "KZM", CourseKind.EXHIBITION, "《红色开州 百年锦绣》——中国共产党成立百周年特展",
+               "Red Kaizhou, a Century of Splendour: Centenary Exhibition",
+               "中国共产党成立百周年特展，讲解员带领参观。", "企事业单位、学校团体",
+               [("讲解参观", "Guided visit", 60)], "1.0", "一号展厅", False),
+    DemoCourse("fenglei", "KZM", CourseKind.EXHIBITION, "《风雷——纪念五四运动专题展览》",
+               "Wind and Thunder: The May Fourth Movement",
+               "与陈独秀旧居陈列馆联合举办的专题展览。", "青年学生、团员青年",
+               [("讲解参观", "Guided visit", 50)], "1.0", "二号展厅", False),
+    DemoCourse("micro-exhibition", "KZM", CourseKind.EXHIBITION,
+               "《不忘初心牢记使命——弘扬革命文化 传承红色基因》专题微展",
+               "Stay True to the Original Aspiration: Micro-exhibition",
+               "弘扬革命文化、传承红色基因的专题微展。", "各类团体",
+               [("讲解参观", "Guided visit", 40)], "0.5", "微展厅", False),
+]
+
+LECTURERS = [("陈静", "宣讲员", "LBC", ["liushuai-spirit", "party-day"]),
+             ("李明", "讲解员", "LBC", ["party-day", "youth-study-tour"]),
+             ("张华", "讲解员", "LBC", ["youth-study-tour", "liushuai-spirit"]),
+             ("刘芳", "讲解员", "KZM", ["red-kaizhou", "micro-exhibition"]),
+             ("周强", "讲解员", "KZM", ["fenglei", "micro-exhibition", "red-kaizhou"])]
+
+# (course, time, lecturer): the weekly demo pattern, Tuesday to Sunday.
+PATTERN = [("liushuai-spirit", GROUP_TIMES[0], "陈静"), ("party-day", GROUP_TIMES[1], "李明"),
+           ("liushuai-spirit", GROUP_TIMES[2], "陈静"), ("youth-study-tour", GROUP_TIMES[3], "张华"),
+           ("red-kaizhou", GROUP_TIMES[0], "刘芳"), ("fenglei", GROUP_TIMES[1], "周强"),
+           ("micro-exhibition", GROUP_TIMES[2], "周强"), ("red-kaizhou", GROUP_TIMES[3], "刘芳")]
+
+STAFF = [("admin", "系统管理员", Role.ADMIN), ("staff", "前台接待", Role.STAFF),
+         ("guide", "陈静", Role.GUIDE)]
+
+
+def _upsert_world(session: Session) -> dict[str, Course]:
+    venues = {}
+    for data in VENUES:
+        venue = session.scalar(select(Venue).filter_by(code=data["code"]))
+        if venue is None:
+            venue = Venue(**data)
+            session.add(venue)
+        venues[data["code"]] = venue
+    session.flush()
+    rooms = {}
+    for code, specs in ROOMS.items():
+        for position, (name, name_en, seats) in enumerate(specs):
+            room = session.scalar(select(Room).filter_by(venue_id=venues[code].id, name=name))
+            if room is None:
+                room = Room(venue=venues[code], name=name, name_en=name_en, capacity=seats,
+                            position=position)
+                session.add(room)
+            rooms[(code, name)] = room
+    courses = {}
+    for position, spec in enumerate(COURSES):
+        course = session.scalar(select(Course).filter_by(code=spec.code))
+        if course is None:
+            course = Course(
+                code=spec.code, venue=venues[spec.venue], kind=spec.kind, title=spec.title,
+                title_en=spec.title_en, summary=spec.summary, description=spec.description,
+                audience=spec.audience, duration_minutes=sum(m[2] for m in spec.modules),
+                training_hours=Decimal(spec.hours), group_min=10, group_max=50,
+                requires_approval=spec.approval, default_room=rooms[(spec.venue, spec.room)],
+                equipment=spec.equipment, position=position,
+                modules=[CourseModule(title=t, title_en=e, minutes=m, position=i)
+                         for i, (t, e, m) in enumerate(spec.modules)])
+            session.add(course)
+        courses[spec.code] = course
+    session.flush()
+    for name, title, venue_code, course_codes in LECTURERS:
+        lecturer = session.scalar(select(Lecturer).filter_by(name=name))
+        if lecturer is None:
+            lecturer = Lecturer(name=name, title=title, venue=venues[venue_code],
+                                courses=[courses[c] for c in course_codes])
+            session.add(lecturer)
+    for username, display_name, role in STAFF:
+        if session.scalar(select(StaffUser).filter_by(username=username)) is None:
+            user = StaffUser(username=username, display_name=display_name, role=role)
+            user.set_password(DEMO_PASSWORD)
+            session.add(user)
+            if role is Role.GUIDE:
+                session.scalar(select(Lecturer).filter_by(name=display_name)).staff_user = user
+    session.flush()
+    return courses
+
+
+def load_demo(session: Session) -> int:
+    """Load the demo world and top its calendar up to eight weeks ahead. Returns new sessions."""
+    courses = _upsert_world(session)
+    lecturers = {lec.name: lec for lec in session.scalars(select(Lecturer))}
+    today = local_today()
+    last_day = today + timedelta(weeks=DEMO_WEEKS)
+    created = 0
+    for code, start, lecturer_name in PATTERN:
+        course = courses[code]
+        for offset in range((last_day - today).days + 1):
+            day = today + timedelta(days=offset)
+            if _has_slot_at(session, course, day, start):
+                continue
+            result = generate_sessions(session, course, first_day=day, last_day=day,
+                                       weekdays=TUESDAY_TO_SUNDAY, times=[start],
+                                       lecturer=lecturers[lecturer_name])
+            created += len(result.created)
+    session.flush()
+    return created
+
+
+def _has_slot_at(session: Session, course: Course, day, start: time) -> bool:
+    return session.scalar(select(Slot.id).where(
+        Slot.programme == course.code, Slot.starts_at == at_local(day, start, course.venue.tz))
+    ) is not None
+
+
+def ensure_demo_database() -> None:
+    """First start of `python run.py`: create the schema and demo data when the database is empty."""
+    from booking.schema import database_is_empty, upgrade_database
+    empty = database_is_empty()
+    upgrade_database()
+    if empty:
+        load_demo(db.session)
+        db.session.commit()

@@ -1,0 +1,4 @@
+"""Public course pages: home, programme pages."""
+from flask import Blueprint
+
+bp = Blueprint("courses", __name__)

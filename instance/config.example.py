@@ -1,0 +1,30 @@
+# Copy to instance/config.py and adjust. Environment variables override these values.
+
+# A long random string; keep it secret. `python -c "import secrets; print(secrets.token_hex(32))"`
+# When unset, the app creates instance/secret_key on first start.
+# SECRET_KEY = "change-me"
+
+# SQLite in instance/ is the default. For PostgreSQL (psycopg 3):
+# DATABASE_URL = "postgresql+psycopg://museum@127.0.0.1:5432/museum"
+
+# The public address, used in e-mails, calendar files and certificate QR codes.
+# PUBLIC_BASE_URL = "https://booking.example.org"
+
+# Rate-limit storage; use Redis when several app servers run.
+# RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+
+# Outgoing mail (sent by `flask --app run send-mail`, e.g. from cron every minute).
+# MAIL_SERVER = "smtp.example.org"
+# MAIL_PORT = 587
+# MAIL_USE_TLS = True
+# MAIL_USERNAME = "booking@example.org"
+# MAIL_PASSWORD = "..."
+# MAIL_SENDER = "刘伯承同志纪念馆 <booking@example.org>"
+
+# Waiting-list offers hold seats this long before moving on to the next entry.
+# WAITLIST_OFFER_HOURS = 24
+
+# No-show policy: this many no-shows within the window suspend an organisation.
+# NO_SHOW_LIMIT = 3
+# NO_SHOW_WINDOW_DAYS = 90
+# NO_SHOW_SUSPENSION_DAYS = 90

@@ -1,0 +1,174 @@
+"""The application factory: the one place the app is assembled.
+
+``python run.py`` serves it on 127.0.0.1:5000 (creating the SQLite database and demo data on
+first start); ``flask --app run …`` runs the CLI; gunicorn runs ``run:create_app()``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template, request
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
+                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER")
+
+
+def _default_config(instance_path: Path) -> dict:
+    return {
+        "DATABASE_URL": f"sqlite:///{instance_path / 'museum.db'}",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "booking" / "translations"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_SENDER": "刘伯承同志纪念馆 <noreply@localhost>",
+        "WAITLIST_OFFER_HOURS": 24,
+        "NO_SHOW_LIMIT": 3,
+        "NO_SHOW_WINDOW_DAYS": 90,
+        "NO_SHOW_SUSPENSION_DAYS": 90,
+    }
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A per-installation key kept in instance/, so a fresh clone needs no setup."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    app.config.from_mapping(_default_config(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ENV_SETTINGS:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["DATABASE_URL"])
+    secure = app.config["PUBLIC_BASE_URL"].startswith("https://")
+    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    return app
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs and bare postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    from booking.db import configure_engine, db
+    from booking.extensions import babel, csrf, limiter, login_manager
+    from booking.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from booking import api, cli, staff_api, staff_views, views
+    from courses import cli as course_cli
+    from courses import staff_views as course_staff_views
+    from courses import views as course_views
+
+    for blueprint in (views.bp, api.bp, staff_views.bp, staff_api.bp,
+                      course_views.bp, course_staff_views.bp):
+        app.register_blueprint(blueprint)
+    cli.register(app)
+    course_cli.register(app)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+
+    from booking.db import reset_deferred_transactions, set_deferred_transactions
+    from booking.i18n import LANGUAGES, current_language, localized
+
+    @app.before_request
+    def _read_only_requests_begin_deferred():
+        request.environ["museum.deferred_token"] = set_deferred_transactions(
+            request.method in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _reset_transaction_mode(_exc):
+        token = request.environ.pop("museum.deferred_token", None)
+        if token is not None:
+            reset_deferred_transactions(token)
+
+    @app.context_processor
+    def _template_helpers():
+        return {"localized": localized, "current_language": current_language,
+                "languages": LANGUAGES}
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("errors/error.html", status=400,
+                               message=_("页面已过期或请求无效，请刷新后重试。")), 400
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "not_found", "message": _("未找到。")}}, 404
+        return render_template("errors/error.html", status=404, message=_("页面不存在。")), 404
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        message = _("请求过于频繁，请稍后再试。")
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "rate_limited", "message": message}}, 429
+        return render_template("errors/error.html", status=429, message=message), 429
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        from booking.db import db
+        db.session.rollback()
+        message = _("服务器出错，您的操作未保存，请稍后重试。")
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "server_error", "message": message}}, 500
+        return render_template("errors/error.html", status=500, message=message), 500
+
+
+if __name__ == "__main__":
+    application = create_app()
+    with application.app_context():
+        from courses.demo import ensure_demo_database
+        ensure_demo_database()
+    application.run(host="127.0.0.1", port=5000)
