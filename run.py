@@ -99,6 +99,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    import booking.auth  # noqa: F401  (registers the user loader)
     limiter.init_app(app)
 
 
@@ -148,6 +149,13 @@ def _register_request_hooks(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return {"error": {"code": "not_found", "message": _("未找到。")}}, 404
         return render_template("errors/error.html", status=404, message=_("页面不存在。")), 404
+
+    @app.errorhandler(403)
+    def _forbidden(error):
+        message = _("您没有访问此页面的权限。")
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "forbidden", "message": message}}, 403
+        return render_template("errors/error.html", status=403, message=message), 403
 
     @app.errorhandler(429)
     def _too_many(error):

@@ -28,6 +28,9 @@ class SlotFacts:
     min_working_days_ahead: int | None = None
     max_days_ahead: int | None = None
     lecturer_name: str = ""
+    guide_user_id: int | None = None
+    modules_text: str = ""
+    equipment: str = ""
 
 
 def room_clash(session: Session, room: Room, starts_at: datetime, ends_at: datetime,
@@ -72,7 +75,9 @@ def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: da
                 kind=facts.kind, party_size_min=facts.party_size_min,
                 party_size_max=facts.party_size_max, requires_approval=facts.requires_approval,
                 min_working_days_ahead=facts.min_working_days_ahead,
-                max_days_ahead=facts.max_days_ahead, lecturer_name=facts.lecturer_name)
+                max_days_ahead=facts.max_days_ahead, lecturer_name=facts.lecturer_name,
+                guide_user_id=facts.guide_user_id, modules_text=facts.modules_text,
+                equipment=facts.equipment)
     session.add(slot)
     session.flush()
     return slot

@@ -46,16 +46,21 @@ class BookingRequest:
     language: str = "zh"
 
 
-def check_slot_bookable(session: Session, slot: Slot, party_size: int,
-                        now: datetime | None = None) -> None:
-    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now."""
+def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | None = None,
+                                override: VenueDay | None | bool = False) -> None:
+    """Raise BookingError unless the slot takes bookings now (open, future, in the window).
+
+    ``override`` may pass the slot's VenueDay (or None) when the caller prefetched it, to
+    save a query per slot on calendar pages; by default it is looked up.
+    """
     now = now or utcnow()
     venue = slot.venue
     if slot.state is not SlotState.OPEN:
         raise BookingError("slot_closed", _l("该场次已停止预约。"))
     if slot.starts_at <= now:
         raise BookingError("slot_past", _l("该场次已开始或已结束，不能预约。"))
-    override = session.scalar(select(VenueDay).filter_by(venue_id=venue.id, day=slot.day))
+    if override is False:
+        override = session.scalar(select(VenueDay).filter_by(venue_id=venue.id, day=slot.day))
     if opening.day_status(venue, slot.day, override) is not opening.DayStatus.OPEN:
         raise BookingError("venue_closed", _l("场馆当天不接待团体预约。"))
     window = opening.booking_window(venue, local_today(now, venue.tz), slot)
@@ -68,6 +73,12 @@ def check_slot_bookable(session: Session, slot: Slot, party_size: int,
     if slot.day > window.last_day:
         raise BookingError("too_far", _l("该日期尚未开放预约（最晚可约 %(last)s）。",
                                          last=window.last_day.isoformat()))
+
+
+def check_slot_bookable(session: Session, slot: Slot, party_size: int,
+                        now: datetime | None = None) -> None:
+    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now."""
+    check_slot_open_for_booking(session, slot, now)
     if not slot.party_size_min <= party_size <= slot.party_size_max:
         raise BookingError("party_size", _l("团体人数须在 %(min)s 至 %(max)s 人之间。",
                                             min=slot.party_size_min, max=slot.party_size_max),

@@ -28,7 +28,10 @@ def slot_facts(course: Course, lecturer: Lecturer | None) -> SlotFacts:
         kind=course.kind.value, party_size_min=course.group_min, party_size_max=course.group_max,
         requires_approval=course.requires_approval,
         min_working_days_ahead=course.min_working_days_ahead,
-        max_days_ahead=course.max_days_ahead, lecturer_name=lecturer.name if lecturer else "")
+        max_days_ahead=course.max_days_ahead, lecturer_name=lecturer.name if lecturer else "",
+        guide_user_id=lecturer.staff_user_id if lecturer else None,
+        modules_text="\n".join(f"{m.title} {m.minutes}分钟" for m in course.modules),
+        equipment=course.equipment)
 
 
 def lecturer_clash(session: Session, lecturer: Lecturer, starts_at: datetime,

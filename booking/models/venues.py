@@ -140,6 +140,10 @@ class Slot(db.Model):
     min_working_days_ahead: Mapped[int | None] = mapped_column(Integer)
     max_days_ahead: Mapped[int | None] = mapped_column(Integer)
     lecturer_name: Mapped[str] = mapped_column(String(100), default="")
+    # The staff account of the session's lecturer or guide: guides see their own rosters.
+    guide_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    modules_text: Mapped[str] = mapped_column(Text, default="")  # one module per line
+    equipment: Mapped[str] = mapped_column(Text, default="")     # one item per line
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

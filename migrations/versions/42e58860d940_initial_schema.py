@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 67506820dce5
+Revision ID: 42e58860d940
 Revises: 
-Create Date: 2026-11-28 21:25:52.110584
+Create Date: 2026-11-28 21:27:43.241139
 """
 from alembic import op
 import sqlalchemy as sa
 import booking.db
 
 
-revision = '67506820dce5'
+revision = '42e58860d940'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -226,16 +226,21 @@ def upgrade() -> None:
     sa.Column('min_working_days_ahead', sa.Integer(), nullable=True),
     sa.Column('max_days_ahead', sa.Integer(), nullable=True),
     sa.Column('lecturer_name', sa.String(length=100), nullable=False),
+    sa.Column('guide_user_id', sa.Integer(), nullable=True),
+    sa.Column('modules_text', sa.Text(), nullable=False),
+    sa.Column('equipment', sa.Text(), nullable=False),
     sa.Column('cancel_reason', sa.String(length=300), nullable=False),
     sa.Column('updated_at', booking.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_slot_ends_after_start')),
     sa.CheckConstraint('taken >= 0 AND taken <= capacity', name=op.f('ck_slot_taken_within_capacity')),
+    sa.ForeignKeyConstraint(['guide_user_id'], ['staff_user.id'], name=op.f('fk_slot_guide_user_id_staff_user')),
     sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_slot_room_id_room')),
     sa.ForeignKeyConstraint(['venue_id'], ['venue.id'], name=op.f('fk_slot_venue_id_venue')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slot'))
     )
     with op.batch_alter_table('slot', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_slot_day'), ['day'], unique=False)
+        batch_op.create_index(batch_op.f('ix_slot_guide_user_id'), ['guide_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_slot_programme'), ['programme'], unique=False)
         batch_op.create_index(batch_op.f('ix_slot_room_id'), ['room_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_slot_starts_at'), ['starts_at'], unique=False)
@@ -425,6 +430,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_slot_starts_at'))
         batch_op.drop_index(batch_op.f('ix_slot_room_id'))
         batch_op.drop_index(batch_op.f('ix_slot_programme'))
+        batch_op.drop_index(batch_op.f('ix_slot_guide_user_id'))
         batch_op.drop_index(batch_op.f('ix_slot_day'))
 
     op.drop_table('slot')
