@@ -1,0 +1,526 @@
+"""Attendance certificates (学习证明 / 研学证明 / 参观证明) as PDF.
+
+A pure renderer: plain :class:`CertificateData` in, PDF bytes out; no Flask, no
+database. One A4-landscape page per certificate.
+
+Speed matters (a study tour can mean thousands of certificates in one PDF), so
+what many pages share -- the border, a title, an issuing unit's seal -- is drawn
+once per document as a Form XObject and placed with ``doForm``, and the QR code
+is one filled path of merged module runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Iterable
+
+import qrcode
+from qrcode import LUT as qr_lut
+from qrcode import base as qr_base
+from qrcode import util as qr_util
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen import canvas as pdfcanvas
+
+from booking.fonts import KAI, SANS, draw_text, register_fonts, run_width, split_runs, text_width
+
+PAGE_W, PAGE_H = landscape(A4)
+RED = HexColor("#B3151B")
+SEAL_RED = HexColor("#D0141C")
+GOLD = HexColor("#C29A4B")
+PAPER = HexColor("#FFFCF3")
+INK = HexColor("#262220")
+MUTED = HexColor("#6E6259")
+
+# English lines under the known titles; any other title simply has none.
+TITLE_EN = {"学习证明": "CERTIFICATE OF STUDY", "研学证明": "CERTIFICATE OF STUDY TOUR",
+            "参观证明": "CERTIFICATE OF VISIT"}
+
+BODY_LEFT, BODY_RIGHT = 118.0, PAGE_W - 118.0
+BODY_SIZE, BODY_LEADING = 16.0, 31.0
+QR_X, QR_Y, QR_SIZE = BODY_LEFT, 60.0, 76.0
+SEAL_X, SEAL_Y, SEAL_R = PAGE_W - 196.0, 140.0, 52.0
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    """Everything printed on one certificate, already formatted for display."""
+
+    title: str                  # 学习证明 / 研学证明 / 参观证明
+    serial: str                 # LBC-2026-000123
+    name: str
+    organisation: str
+    programme: str              # 学习百年党史 感悟刘帅精神 (《》 added when missing)
+    programme_kind: str         # 专题党课 / 红色主题党日 / 青少年研学 / 特展参观
+    date_text: str              # 2026年12月3日 9:00–10:30
+    venue: str
+    training_hours: str         # "1.5"; blank for none
+    lecturer: str
+    issuing_unit: str
+    issue_date: date
+    verification_code: str
+    verify_url: str
+    seal: bytes | None = None   # PNG; None draws a red seal from issuing_unit
+    status: str | None = None   # e.g. 已撤销 REVOKED / 样张 SPECIMEN, as a watermark
+    salutation: str | None = None  # 同志 / 同学; by default from the title
+
+
+def render_certificate(cert: CertificateData) -> bytes:
+    """One certificate as a one-page PDF."""
+    return render_certificates([cert])
+
+
+def render_certificates(certs: Iterable[CertificateData]) -> bytes:
+    """All certificates in one PDF, one A4-landscape page each, in order."""
+    register_fonts()
+    buf = io.BytesIO()
+    c = pdfcanvas.Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, initialFontName=SANS)
+    c.setTitle("证书 Certificates")
+    c.setCreator("Liu Bocheng Memorial Hall / Kaizhou Museum booking")
+    forms: dict[tuple, str] = {}
+    for cert in certs:
+        _draw_page(c, cert, forms)
+        c.showPage()
+    if not forms:
+        raise ValueError("no certificates to render")
+    c.save()
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=None)
+def _fill_op(color: Color) -> str:
+    return "%.4f %.4f %.4f rg" % color.rgb()
+
+
+def _fill(c, color: Color) -> None:
+    """Set an opaque fill colour. reportlab's setFillColor spends ~10 us on colour
+    bookkeeping, and text colour changes ~15 times a page; nothing of ours reads
+    that bookkeeping back (draw_text writes its own text operators)."""
+    c.addLiteral(_fill_op(color))
+
+
+def _form(c, forms: dict, key: tuple, draw) -> None:
+    """Place the form for ``key``, recording it with ``draw(c)`` on first use.
+
+    reportlab gives forms no ExtGState resources, so nothing inside a form may
+    use transparency or blend modes; set those on the page around ``doForm``.
+    """
+    name = forms.get(key)
+    if name is None:
+        name = forms[key] = f"F{len(forms)}"
+        c.beginForm(name, lowerx=0, lowery=0, upperx=PAGE_W, uppery=PAGE_H)
+        draw(c)
+        c.endForm()
+    c.doForm(name)
+
+
+def _draw_page(c, cert: CertificateData, forms: dict) -> None:
+    _form(c, forms, ("border",), _draw_border)
+    _form(c, forms, ("title", cert.title), lambda c: _draw_title(c, cert.title))
+    if cert.status:
+        _draw_status(c, cert.status)
+    _fill(c, MUTED)
+    draw_text(c, BODY_RIGHT, PAGE_H - 78, f"证书编号 No. {cert.serial}", SANS, 9.5, "right")
+
+    # Salutation: the name in large Kai on a gold rule, then 同志：
+    salutation = cert.salutation or ("同学" if "研学" in cert.title else "同志")
+    y = 370.0
+    _fill(c, INK)
+    size = 36.0
+    while size > 18 and text_width(cert.name, KAI, size) > BODY_RIGHT - BODY_LEFT - 90:
+        size -= 2     # long transliterated names, e.g. 买买提·艾力·阿不都热合曼
+    name_w = max(draw_text(c, BODY_LEFT + 8, y, cert.name, KAI, size) + 16, 120)
+    c.setStrokeColor(GOLD)
+    c.setLineWidth(0.8)
+    c.line(BODY_LEFT, y - 8, BODY_LEFT + name_w, y - 8)
+    draw_text(c, BODY_LEFT + name_w + 6, y, f"{salutation}：", SANS, BODY_SIZE)
+
+    # Body: an indented paragraph, then 特发此证。 on its own indented line.
+    y -= 46
+    indent = 2 * BODY_SIZE
+    lines = _wrap(_body_sentence(cert), BODY_RIGHT - BODY_LEFT, indent)
+    for i, line in enumerate(lines):
+        x = BODY_LEFT + (indent if i == 0 else 0)
+        spread = 0.0
+        if i < len(lines) - 1 and len(line) > 1:   # justify all but the last line
+            slack = BODY_RIGHT - x - text_width(line, SANS, BODY_SIZE)
+            spread = max(0.0, slack / (len(line) - 1))
+        draw_text(c, x, y, line, SANS, BODY_SIZE, char_space=min(spread, 4.0))
+        y -= BODY_LEADING
+    draw_text(c, BODY_LEFT + indent, y, "特发此证。", SANS, BODY_SIZE)
+
+    _draw_details(c, cert, min(y - 40, 212.0))
+    _draw_verification(c, cert)
+
+    # Issuing unit and date, then the seal over both, blended as stamped ink.
+    _fill(c, INK)
+    draw_text(c, SEAL_X, SEAL_Y - 30, cert.issuing_unit, SANS, 14, "centre")
+    d = cert.issue_date
+    draw_text(c, SEAL_X, SEAL_Y - 54, f"{d.year}年{d.month}月{d.day}日", SANS, 13, "centre")
+    c.saveState()
+    c.setBlendMode("Multiply")
+    seal_key = hashlib.sha1(cert.seal).hexdigest() if cert.seal else None
+    _form(c, forms, ("seal", cert.issuing_unit, seal_key), lambda c: _draw_seal(c, cert))
+    c.restoreState()
+
+
+def _body_sentence(cert: CertificateData) -> str:
+    programme = cert.programme.strip()
+    if not programme.startswith("《"):
+        programme = f"《{programme}》"
+    kind = cert.programme_kind.strip()
+    if not kind.endswith(("学习", "活动", "参观")):
+        kind += "活动" if ("研学" in kind or "党日" in kind) else "学习"
+    hours = f"，计 {cert.training_hours.strip()} 学时" if cert.training_hours.strip() else ""
+    return f"于 {cert.date_text} 在{cert.venue}参加{programme}{kind}{hours}。"
+
+
+_NO_LINE_START = set("，。、；：？！）》」』”’…%")
+
+
+def _wrap(text: str, width: float, first_indent: float) -> list[str]:
+    """Greedy CJK line breaking in the body font: break anywhere, but never start
+    a line with closing punctuation (it hangs into the margin instead)."""
+    lines, line, used, limit = [], [], 0.0, width - first_indent
+    for fname, run in split_runs(text, SANS):
+        for ch in run:
+            w = run_width(fname, ch, BODY_SIZE)
+            if line and used + w > limit and ch not in _NO_LINE_START:
+                lines.append("".join(line).rstrip())
+                line, used, limit = [], 0.0, width
+                if ch == " ":
+                    continue
+            line.append(ch)
+            used += w
+    if line:
+        lines.append("".join(line))
+    return lines
+
+
+def _draw_details(c, cert: CertificateData, top: float) -> None:
+    """A small record under the body: who, what, when, where, how long, with whom."""
+    mid = BODY_LEFT + 290
+    rows = [
+        [("工作单位 Organisation", cert.organisation, BODY_RIGHT)],
+        [("学习项目 Programme", f"{cert.programme}（{cert.programme_kind}）", BODY_RIGHT)],
+        [("时间 Date", cert.date_text, mid - 12), ("地点 Venue", cert.venue, SEAL_X - SEAL_R - 8)],
+        [("学时 Hours", cert.training_hours.strip() or "—", mid - 12),
+         ("主讲 Lecturer", cert.lecturer or "—", SEAL_X - SEAL_R - 8)],
+    ]
+    y = top
+    for row in rows:
+        for x, (label, value, right) in zip((BODY_LEFT + 4, mid), row):
+            _fill(c, MUTED)
+            vx = x + max(draw_text(c, x, y, label, SANS, 8.5) + 8, 104 if x < mid else 70)
+            size = 11.0
+            while size > 6.5 and text_width(value, SANS, size) > right - vx:
+                size -= 0.5
+            _fill(c, INK)
+            draw_text(c, vx, y, value, SANS, size)
+        y -= 17
+
+
+def _draw_verification(c, cert: CertificateData) -> None:
+    """QR code of the verification URL, with the code and URL beside it."""
+    n, rows = qr_matrix(cert.verify_url)
+    m = QR_SIZE / n
+    _fill(c, INK)
+    c.saveState()
+    c.addLiteral(f"{m:.4f} 0 0 {m:.4f} {QR_X:.2f} {QR_Y:.2f} cm\n{_qr_path(n, rows)}\nf")
+    c.restoreState()
+    x = QR_X + QR_SIZE + 12
+    _fill(c, MUTED)
+    draw_text(c, x, QR_Y + 62, "验证码 Verification code", SANS, 8)
+    _fill(c, INK)
+    draw_text(c, x, QR_Y + 42, cert.verification_code, SANS, 13, char_space=1)
+    _fill(c, MUTED)
+    draw_text(c, x, QR_Y + 22, "扫码或访问网址核验真伪 Scan or visit to verify", SANS, 7.5)
+    draw_text(c, x, QR_Y + 8, cert.verify_url, SANS, 7)
+
+
+def _byte_runs(v: int) -> tuple[tuple[int, int], ...]:
+    """(offset, length) of the runs of set bits in byte ``v``, high bit first."""
+    bits = format(v, "08b")
+    return tuple((m.start(), m.end() - m.start()) for m in re.finditer("1+", bits))
+
+
+_BYTE_RUNS = tuple(_byte_runs(v) for v in range(256))
+_qr_ops: dict[tuple[int, int, int], str] = {}
+
+
+def _qr_path(n: int, rows: bytes) -> str:
+    """Path operators, in module units, for the dark modules: one rectangle per
+    run within each 8-module chunk of a row. Being one path filled once, abutting
+    rectangles leave no seams. The text for a (chunk, byte) is cached, since
+    formatting numbers is most of the cost and the same chunks recur."""
+    chunks = (n + 7) // 8
+    parts = []
+    for i, v in enumerate(rows):
+        if v:
+            ops = _qr_ops.get((n, i, v))
+            if ops is None:
+                if len(_qr_ops) > 200_000:
+                    _qr_ops.clear()
+                r, k = divmod(i, chunks)
+                ops = _qr_ops[n, i, v] = " ".join(
+                    f"{8 * k + o} {n - 1 - r} {length} 1 re" for o, length in _BYTE_RUNS[v])
+            parts.append(ops)
+    return "\n".join(parts)
+
+
+def _draw_status(c, status: str) -> None:
+    c.saveState()
+    c.setFillColor(Color(0.75, 0.08, 0.1, alpha=0.14))
+    c.translate(PAGE_W / 2, PAGE_H / 2 - 30)
+    c.rotate(20)
+    draw_text(c, 0, 0, status, SANS, 66, "centre")
+    c.restoreState()
+
+
+# ---- QR code -----------------------------------------------------------------
+# qrcode draws the matrix (finder and timing patterns, format bits, data placement,
+# masking). Used as-is it costs ~4.6 ms a code -- 20 s for 4,500 certificates --
+# in pure-Python Reed-Solomon and in trying all eight masks. So: one fixed mask
+# (the standard lets an encoder pick any; every decoder reads the mask from the
+# format bits), codewords from the table-driven encoder below, and placement by
+# XOR-ing each data bit onto a template learnt from qrcode once per version.
+# Tests check the result module for module against qrcode's own output.
+
+QR_EC = qrcode.constants.ERROR_CORRECT_M
+QR_MASK = 0
+
+
+@lru_cache(maxsize=None)
+def _qr_layout(nbytes: int) -> tuple[int, tuple[tuple[int, int], ...], int]:
+    """Version, (data, ec) codewords per block and length-field bits for
+    ``nbytes`` of byte-mode data: the smallest version that holds it."""
+    for version in range(1, 41):
+        blocks = qr_base.rs_blocks(version, QR_EC)
+        length_bits = qr_util.length_in_bits(qr_util.MODE_8BIT_BYTE, version)
+        if 4 + length_bits + 8 * nbytes <= 8 * sum(b.data_count for b in blocks):
+            return (version, tuple((b.data_count, b.total_count - b.data_count) for b in blocks),
+                    length_bits)
+    raise ValueError("verification URL too long for a QR code")
+
+
+@lru_cache(maxsize=None)
+def _rs_table(ec: int) -> tuple[int, ...]:
+    """For each byte f, f times the generator polynomial's tail, packed in an int."""
+    gen = qr_lut.rsPoly_LUT.get(ec)
+    if gen is None:
+        poly = qr_base.Polynomial([1], 0)
+        for i in range(ec):
+            poly = poly * qr_base.Polynomial([1, qr_base.gexp(i)], 0)
+        gen = [poly[i] for i in range(len(poly))]
+
+    def mul(a: int, b: int) -> int:
+        return 0 if a == 0 or b == 0 else qr_base.gexp(qr_base.glog(a) + qr_base.glog(b))
+    return tuple(int.from_bytes(bytes(mul(f, g) for g in gen[1:]), "big") for f in range(256))
+
+
+def qr_codewords(data: bytes) -> tuple[int, list[int]]:
+    """(version, interleaved data + error-correction codewords) for byte mode, as
+    ``qrcode.util.create_data`` would give them."""
+    version, blocks, length_bits = _qr_layout(len(data))
+    capacity = sum(d for d, _ in blocks)
+    value = (((0b0100 << length_bits) | len(data)) << 8 * len(data)) | int.from_bytes(data, "big")
+    nbits = 4 + length_bits + 8 * len(data)
+    pad = min(8 * capacity - nbits, 4)                   # terminator
+    pad += -(nbits + pad) % 8                            # to a byte boundary
+    stream = list((value << pad).to_bytes((nbits + pad) // 8, "big"))
+    stream = (stream + [0xEC, 0x11] * capacity)[:capacity]
+    data_blocks, ec_blocks, offset = [], [], 0
+    for dcount, ec in blocks:
+        block = stream[offset:offset + dcount]
+        offset += dcount
+        table, shift, mask, rem = _rs_table(ec), 8 * (ec - 1), (1 << 8 * ec) - 1, 0
+        for b in block:                                  # polynomial long division
+            rem = ((rem << 8) & mask) ^ table[b ^ (rem >> shift)]
+        data_blocks.append(block)
+        ec_blocks.append(list(rem.to_bytes(ec, "big")))
+    out = []
+    for group in (data_blocks, ec_blocks):
+        for i in range(max(len(g) for g in group)):
+            out.extend(g[i] for g in group if i < len(g))
+    return version, out
+
+
+def _qrcode_matrix(version: int, codewords: list[int]) -> tuple[int, int]:
+    """qrcode's own matrix for these codewords, packed: (n, one int holding the
+    rows top first, each padded to whole bytes, the leftmost module highest)."""
+    qr = qrcode.QRCode(version=version, error_correction=QR_EC, border=0, mask_pattern=QR_MASK)
+    qr.data_cache = codewords
+    qr.makeImpl(False, QR_MASK)
+    n = len(qr.modules)
+    bits = "".join("".join("1" if m else "0" for m in row) + "0" * (-n % 8) for row in qr.modules)
+    return n, int(bits, 2)
+
+
+@lru_cache(maxsize=8)
+def _qr_template(version: int, count: int) -> tuple[int, int, tuple[tuple[int, ...], ...]]:
+    """(n, the packed all-zero-data matrix, per codeword j and nibble position
+    h a 16-entry table of what that nibble value XORs onto the matrix).
+
+    Placement and masking are an XOR of each data bit onto a fixed pattern, so
+    we learn from qrcode where each bit lands, in 8 * (1 + log2 count) layouts:
+    per bit b, one with b set in every codeword (where they land) and one per
+    bit k of the codeword index j (which codeword landed where)."""
+    n, base = _qrcode_matrix(version, [0] * count)
+    index_bits = max(count - 1, 1).bit_length()
+    flip = [[0] * 8 for _ in range(count)]          # flip[j][b]: one-bit mask
+    for b in range(8):
+        diff = _qrcode_matrix(version, [1 << b] * count)[1] ^ base
+        spelled = [
+            _qrcode_matrix(version, [(1 << b) * ((j >> k) & 1) for j in range(count)])[1] ^ base
+            for k in range(index_bits)]
+        while diff:
+            bit = diff & -diff
+            diff ^= bit
+            flip[sum(1 << k for k in range(index_bits) if spelled[k] & bit)][b] = bit
+
+    def nibble_table(j: int, shift: int) -> tuple[int, ...]:
+        out = []
+        for v in range(16):
+            mask = 0
+            for b in range(4):
+                if v >> b & 1:
+                    mask ^= flip[j][b + shift]
+            out.append(mask)
+        return tuple(out)
+    tables = tuple(t for j in range(count) for t in (nibble_table(j, 4), nibble_table(j, 0)))
+    return n, base, tables
+
+
+def qr_matrix(text: str) -> tuple[int, bytes]:
+    """QR code (EC level M, no quiet zone) of ``text`` in UTF-8 byte mode:
+    (n, n rows of ceil(n/8) bytes each, the leftmost module in the high bit)."""
+    version, codewords = qr_codewords(text.encode("utf-8"))
+    n, matrix, tables = _qr_template(version, len(codewords))
+    for j, cw in enumerate(codewords):
+        matrix ^= tables[2 * j][cw >> 4] ^ tables[2 * j + 1][cw & 15]
+    return n, matrix.to_bytes(n * ((n + 7) // 8), "big")
+
+
+# ---- static parts, drawn once per document as forms -------------------------
+
+def _draw_border(c) -> None:
+    c.setFillColor(PAPER)
+    c.rect(0, 0, PAGE_W, PAGE_H, stroke=0, fill=1)
+    c.setStrokeColor(RED)
+    c.setLineWidth(5)
+    c.rect(22, 22, PAGE_W - 44, PAGE_H - 44, stroke=1, fill=0)
+    c.setStrokeColor(GOLD)
+    c.setLineWidth(1.3)
+    c.rect(30, 30, PAGE_W - 60, PAGE_H - 60, stroke=1, fill=0)
+    c.setLineWidth(0.5)
+    c.rect(34, 34, PAGE_W - 68, PAGE_H - 68, stroke=1, fill=0)
+    _rosette(c, PAGE_W / 2, PAGE_H / 2 - 20, 135.0)
+    for sx, sy in ((1, 1), (-1, 1), (1, -1), (-1, -1)):
+        c.saveState()
+        c.translate(PAGE_W / 2 - sx * (PAGE_W / 2 - 34), PAGE_H / 2 - sy * (PAGE_H / 2 - 34))
+        c.scale(sx, sy)
+        _corner_fret(c)
+        c.restoreState()
+
+
+def _rosette(c, cx: float, cy: float, r: float) -> None:
+    """A faint guilloche rosette behind the text, as on security-printed paper."""
+    c.setStrokeColor(HexColor("#F3E9D2"))
+    c.setLineWidth(0.4)
+    p = c.beginPath()
+    for k in range(24):
+        phase = k * math.pi / 12
+        for i in range(0, 361, 2):
+            t = math.radians(i)
+            rad = r * (0.78 + 0.22 * math.sin(9 * t + phase))
+            (p.moveTo if i == 0 else p.lineTo)(cx + rad * math.cos(t), cy + rad * math.sin(t))
+    c.drawPath(p, stroke=1, fill=0)
+
+
+def _corner_fret(c) -> None:
+    """A 回纹 (key-fret) corner ornament in red, inside the gold rule."""
+    c.setStrokeColor(RED)
+    c.setLineWidth(1.6)
+    p = c.beginPath()
+    spiral = ((18, 12), (18, 36), (36, 36), (36, 18), (24, 18), (24, 30), (30, 30), (30, 24))
+    for points in (((6, 70), (6, 6), (70, 6)), ((12, 52), (12, 12), (52, 12)), spiral):
+        p.moveTo(*points[0])
+        for pt in points[1:]:
+            p.lineTo(*pt)
+    c.drawPath(p, stroke=1, fill=0)
+    c.setFillColor(GOLD)
+    for x, y in ((70, 6), (6, 70)):
+        _diamond(c, x, y, 3, 3)
+
+
+def _diamond(c, x: float, y: float, w: float, h: float) -> None:
+    p = c.beginPath()
+    p.moveTo(x - w, y); p.lineTo(x, y + h); p.lineTo(x + w, y); p.lineTo(x, y - h); p.close()
+    c.drawPath(p, stroke=0, fill=1)
+
+
+def _draw_title(c, title: str) -> None:
+    size, spacing, y = 42.0, 22.0, PAGE_H - 132
+    c.setFillColor(RED)
+    c.setStrokeColor(RED)
+    c.setLineWidth(0.7)
+    # Kai has no bold face: fill and stroke the outline (text render mode 2).
+    tx = c.beginText(PAGE_W / 2 - (text_width(title, KAI, size, spacing) - spacing) / 2, y)
+    tx.setTextRenderMode(2)
+    tx.setCharSpace(spacing)
+    for name, run in split_runs(title, KAI):
+        tx.setFont(name, size)
+        tx.textOut(run)
+    c.drawText(tx)
+    english = TITLE_EN.get(title.replace(" ", ""))
+    if english:
+        c.setFillColor(GOLD)
+        draw_text(c, PAGE_W / 2, y - 26, english, SANS, 9, "centre", char_space=3)
+    c.setStrokeColor(GOLD)
+    c.setFillColor(GOLD)
+    c.setLineWidth(0.8)
+    for sign in (-1, 1):
+        c.line(PAGE_W / 2 + sign * 14, y - 40, PAGE_W / 2 + sign * 150, y - 40)
+    _diamond(c, PAGE_W / 2, y - 40, 6, 4)
+
+
+def _draw_seal(c, cert: CertificateData) -> None:
+    if cert.seal:
+        c.drawImage(ImageReader(io.BytesIO(cert.seal)), SEAL_X - SEAL_R, SEAL_Y - SEAL_R,
+                    2 * SEAL_R, 2 * SEAL_R, mask="auto", preserveAspectRatio=True)
+        return
+    c.setStrokeColor(SEAL_RED)
+    c.setFillColor(SEAL_RED)
+    c.setLineWidth(3.4)
+    c.circle(SEAL_X, SEAL_Y, SEAL_R, stroke=1, fill=0)
+    # Five-pointed star in the middle.
+    p = c.beginPath()
+    for k in range(10):
+        rad, a = (19 if k % 2 == 0 else 19 * 0.382), math.radians(90 + 36 * k)
+        (p.moveTo if k == 0 else p.lineTo)(SEAL_X + rad * math.cos(a), SEAL_Y + rad * math.sin(a))
+    p.close()
+    c.drawPath(p, stroke=0, fill=1)
+    # The unit's name along the upper arc, left to right, each glyph upright to the centre.
+    chars = [ch for ch in cert.issuing_unit if not ch.isspace()]
+    step = min(40.0, 220.0 / max(len(chars) - 1, 1))
+    size = min(15.0, max(7.0, 0.8 * (SEAL_R - 16) * math.radians(step)))
+    c.setLineWidth(0.3)   # a touch of stroke makes the glyphs read as carved
+    for i, ch in enumerate(chars):
+        c.saveState()
+        c.translate(SEAL_X, SEAL_Y)
+        c.rotate(step * (len(chars) - 1) / 2 - i * step)
+        tx = c.beginText()
+        tx.setTextRenderMode(2)
+        for name, run in split_runs(ch, SANS):
+            tx.setFont(name, size)
+            tx.setTextOrigin(-pdfmetrics.stringWidth(run, name, size) / 2, SEAL_R - 7 - size)
+            tx.textOut(run)
+        c.drawText(tx)
+        c.restoreState()
