@@ -16,6 +16,8 @@ INSTANCE = ROOT / "instance"
 
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
                 "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER")
+# Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
+ENV_FLAGS = ("RATELIMIT_ENABLED",)
 
 
 def _default_config(instance_path: Path) -> dict:
@@ -65,14 +67,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     for name in ENV_SETTINGS:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    for name in ENV_FLAGS:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name].strip().lower() not in ("0", "false", "no", "off")
     if test_config:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["DATABASE_URL"])
     secure = app.config["PUBLIC_BASE_URL"].startswith("https://")
-    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    # Flask's defaults already hold SESSION_COOKIE_SECURE = False, so setdefault would not do.
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")) or secure
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("REMEMBER_COOKIE_SECURE")) or secure
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -104,7 +110,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from booking import api, cli, staff_api, staff_views, views
+    from booking import api, cli, staff_api, staff_views, statistics_views, views, waitlist_views
     from courses import cli as course_cli
     from courses import staff_views as course_staff_views
     from courses import views as course_views
@@ -112,6 +118,16 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (views.bp, api.bp, staff_views.bp, staff_api.bp,
                       course_views.bp, course_staff_views.bp):
         app.register_blueprint(blueprint)
+    for blueprint in (waitlist_views.bp, waitlist_views.staff_bp, statistics_views.bp):
+        app.register_blueprint(blueprint)
+    from booking import roster_views
+    for blueprint in (roster_views.bp, roster_views.api):
+        app.register_blueprint(blueprint)
+    from courses import certificate_views
+    for blueprint in (certificate_views.bp, certificate_views.staff_bp):
+        app.register_blueprint(blueprint)
+    from courses import feed_views
+    app.register_blueprint(feed_views.bp)
     cli.register(app)
     course_cli.register(app)
 
@@ -141,8 +157,10 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        return render_template("errors/error.html", status=400,
-                               message=_("页面已过期或请求无效，请刷新后重试。")), 400
+        message = _("页面已过期或请求无效，请刷新后重试。")
+        if request.path.startswith("/api/"):  # the staff API is cookie-authenticated
+            return {"error": {"code": "csrf_failed", "message": message}}, 400
+        return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(404)
     def _not_found(error):

@@ -14,11 +14,18 @@ from booking.models import Role, StaffUser
 login_manager.login_view = "staff.login"
 login_manager.login_message = _l("请先登录。")
 login_manager.login_message_category = "error"
+# A session cookie replayed from another browser or address is dropped.
+login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> StaffUser | None:
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+def _load_user(session_id: str) -> StaffUser | None:
+    """The user behind the session: still active, and with the password it signed in with."""
+    user_id, _, fingerprint = session_id.partition(":")
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or user.session_fingerprint != fingerprint:
+        return None
+    return user
 
 
 def role_required(*roles: Role):

@@ -30,29 +30,43 @@ def ensure_venue_day(session: Session, venue: Venue, day: date) -> VenueDay:
     return venue_day
 
 
+# The counters are changed with table-level (Core) statements on the session's connection:
+# the same transaction, at about half the cost of ORM-enabled UPDATEs on this hot path.
+_slot = Slot.__table__
+_day = VenueDay.__table__
+
+
+def _add_to_slot(connection, slot_id: int, seats: int, *, guarded: bool) -> bool:
+    statement = update(_slot).where(_slot.c.id == slot_id).values(taken=_slot.c.taken + seats)
+    if guarded:
+        statement = statement.where(_slot.c.state == SlotState.OPEN,
+                                    _slot.c.taken + seats <= _slot.c.capacity)
+    return connection.execute(statement).rowcount == 1
+
+
+def _add_to_day(connection, slot: Slot, seats: int, *, guarded: bool) -> bool:
+    statement = (update(_day).where(_day.c.venue_id == slot.venue_id, _day.c.day == slot.day)
+                 .values(taken=_day.c.taken + seats))
+    if guarded:
+        statement = statement.where(_day.c.taken + seats <= _day.c.capacity)
+    return connection.execute(statement).rowcount == 1
+
+
 def claim_seats(session: Session, slot: Slot, seats: int) -> None:
     """Take ``seats`` in the slot and in its day, both or neither. Raises BookingError if full."""
     if seats <= 0:
         return
-    with session.begin_nested():
-        claimed = session.execute(
-            update(Slot)
-            .where(Slot.id == slot.id, Slot.state == SlotState.OPEN,
-                   Slot.taken + seats <= Slot.capacity)
-            .values(taken=Slot.taken + seats)
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            raise BookingError("slot_full", _l("该场次余位不足，请选择其他场次或减少人数。"),
-                               field="party_size")
-        claimed_day = session.execute(
-            update(VenueDay)
-            .where(VenueDay.venue_id == slot.venue_id, VenueDay.day == slot.day,
-                   VenueDay.taken + seats <= VenueDay.capacity)
-            .values(taken=VenueDay.taken + seats)
-            .execution_options(synchronize_session=False))
-        if claimed_day.rowcount != 1:
-            raise BookingError("day_full", _l("当天接待人数已达上限，请选择其他日期。"),
-                               field="party_size")
+    connection = session.connection()
+    if not _add_to_slot(connection, slot.id, seats, guarded=True):
+        raise BookingError("slot_full", _l("该场次余位不足，请选择其他场次或减少人数。"),
+                           field="party_size")
+    if not _add_to_day(connection, slot, seats, guarded=True):
+        # Undo the slot's share in this same transaction (cheaper than a savepoint), so a
+        # caller that carries on after the refusal, like the waiting list, sees no drift.
+        _add_to_slot(connection, slot.id, -seats, guarded=False)
+        session.expire(slot, ["taken"])
+        raise BookingError("day_full", _l("当天接待人数已达上限，请选择其他日期。"),
+                           field="party_size")
     session.expire(slot, ["taken"])
 
 
@@ -60,13 +74,9 @@ def release_seats(session: Session, slot: Slot, seats: int) -> None:
     """Give ``seats`` back to the slot and its day."""
     if seats <= 0:
         return
-    session.execute(update(Slot).where(Slot.id == slot.id)
-                    .values(taken=Slot.taken - seats)
-                    .execution_options(synchronize_session=False))
-    session.execute(update(VenueDay)
-                    .where(VenueDay.venue_id == slot.venue_id, VenueDay.day == slot.day)
-                    .values(taken=VenueDay.taken - seats)
-                    .execution_options(synchronize_session=False))
+    connection = session.connection()
+    _add_to_slot(connection, slot.id, -seats, guarded=False)
+    _add_to_day(connection, slot, -seats, guarded=False)
     session.expire(slot, ["taken"])
 
 

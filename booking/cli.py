@@ -1,11 +1,15 @@
-"""Booking-core CLI commands: `flask --app run init-db | check-integrity | make-migration`."""
+"""Booking-core CLI commands: `flask --app run init-db | check-integrity | make-migration |
+create-user | expire-waitlist-offers | send-mail | queue-reminders`."""
 from __future__ import annotations
 
 import click
 from flask import Flask
 
-from booking import capacity, schema
+from booking import accounts, capacity, mailer, notifications, schema, waitlist
+from booking.clock import utcnow
 from booking.db import db
+from booking.errors import BookingError
+from booking.models import Role, StaffUser
 
 
 def register(app: Flask) -> None:
@@ -31,3 +35,59 @@ def register(app: Flask) -> None:
         if drift:
             raise SystemExit(1)
         click.echo("All capacity counters agree with the bookings.")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
+                  help="admin, staff or guide")
+    @click.option("--name", "display_name", default="", help="Display name (default: username)")
+    def create_user(username: str, role: str, display_name: str) -> None:
+        """Create a staff account; prompts for the password twice (hidden)."""
+        from flask_babel import gettext as _
+        from sqlalchemy import func, select
+
+        if db.session.scalar(select(StaffUser.id).where(
+                func.lower(StaffUser.username) == username.strip().lower())) is not None:
+            raise click.ClickException(_("用户名“%(name)s”已存在。", name=username))
+        password = click.prompt(_("密码（至少 %(n)s 个字符）", n=accounts.MIN_PASSWORD_LENGTH),
+                                hide_input=True, confirmation_prompt=_("再次输入密码"))
+        try:
+            user = accounts.create_user(db.session, None, username, Role(role), password,
+                                        display_name)
+        except BookingError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error.message)) from None
+        db.session.commit()
+        click.echo(_("已创建用户 %(name)s（%(role)s）。", name=user.username, role=role))
+
+    @app.cli.command("expire-waitlist-offers")
+    def expire_waitlist_offers() -> None:
+        """Expire waiting-list offers past their hold time and offer the seats onward (cron)."""
+        result = waitlist.expire_offers(db.session, utcnow(),
+                                        app.config["WAITLIST_OFFER_HOURS"])
+        db.session.commit()
+        click.echo(f"Waiting list: {len(result.expired)} expired, "
+                   f"{len(result.offered)} new offers.")
+
+    @app.cli.command("send-mail")
+    @click.option("--batch", default=100, show_default=True, help="At most this many messages.")
+    def send_mail(batch: int) -> None:
+        """Send due e-mail from the outbox (cron, every minute). Exit 1 if any failed this run:
+        they stay queued and are retried with backoff."""
+        sent, failed = mailer.send_pending(db.session, mailer.SmtpConfig.from_app_config(
+            app.config), utcnow(), batch)
+        given_up = mailer.undeliverable_count(db.session)
+        db.session.rollback()
+        click.echo(f"Mail: {sent} sent, {failed} failed (will retry), "
+                   f"{given_up} undeliverable in total.")
+        if failed:
+            raise SystemExit(1)
+
+    @app.cli.command("queue-reminders")
+    def queue_reminders() -> None:
+        """Queue the day-before reminder for tomorrow's confirmed bookings (cron, daily; safe
+        to run again: a booking is reminded once)."""
+        queued = notifications.queue_reminders(db.session, utcnow(),
+                                               app.config["PUBLIC_BASE_URL"])
+        db.session.commit()
+        click.echo(f"Reminders: {queued} queued.")

@@ -189,8 +189,14 @@ def _split_runs_cached(text: str, preferred_font: str) -> tuple[tuple[str, str],
             # run, as a plain space where that font has no such space (tabs,
             # line breaks; reportlab itself turns NBSP into a space).
             font = current_font or preferred_font
-            if ch != " " and code not in pdfmetrics.getFont(font).face.charToGlyph:
+            glyphs = pdfmetrics.getFont(font).face.charToGlyph
+            if ch != " " and code not in glyphs:
                 ch = " "
+            if ord(ch) not in glyphs:
+                # The HanaMin subsets have no space at all: a space after 䶮 or 𠮷
+                # would print as a .notdef box. Take it from a font that has one.
+                font = next(name for name in (preferred_font, SANS)
+                            if 32 in pdfmetrics.getFont(name).face.charToGlyph)
         else:
             # No font has it: draw with the preferred font (a .notdef box);
             # missing_characters() is how callers find out beforehand.

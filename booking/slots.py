@@ -43,6 +43,16 @@ def room_clash(session: Session, room: Room, starts_at: datetime, ends_at: datet
     return session.scalars(query.limit(1)).first()
 
 
+def room_clash_error(room: Room, other: Slot) -> BookingError:
+    """The refusal that names the session already holding the room."""
+    tz = room.venue.tz
+    return BookingError("room_clash", _l(
+        "%(room)s 在 %(start)s–%(end)s 已安排《%(title)s》，时间冲突。",
+        room=room.name, title=other.title,
+        start=local(other.starts_at, tz).strftime("%Y-%m-%d %H:%M"),
+        end=local(other.ends_at, tz).strftime("%H:%M")), field="room")
+
+
 def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: datetime,
                 capacity_seats: int, facts: SlotFacts, room: Room | None = None) -> Slot:
     """Open a new slot. Refuses a room clash with a message that names the other slot."""
@@ -59,11 +69,7 @@ def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: da
             raise BookingError("room_venue", _l("该场地不属于此场馆。"), status=422, field="room")
         other = room_clash(session, room, starts_at, ends_at)
         if other is not None:
-            raise BookingError("room_clash", _l(
-                "%(room)s 在 %(start)s–%(end)s 已安排《%(title)s》，时间冲突。",
-                room=room.name, title=other.title,
-                start=local(other.starts_at, venue.tz).strftime("%Y-%m-%d %H:%M"),
-                end=local(other.ends_at, venue.tz).strftime("%H:%M")), field="room")
+            raise room_clash_error(room, other)
         if capacity_seats > room.capacity:
             raise BookingError("slot_capacity", _l("容量不能超过场地容量（%(n)s 人）。",
                                                    n=room.capacity), status=422, field="capacity")
@@ -81,3 +87,21 @@ def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: da
     session.add(slot)
     session.flush()
     return slot
+
+
+def change_slot_room(session: Session, slot: Slot, room: Room) -> None:
+    """Move a slot to another room of its venue at the same time, refusing a room clash."""
+    if room.venue_id != slot.venue_id:
+        raise BookingError("room_venue", _l("该场地不属于此场馆。"), status=422, field="room")
+    if room.id == slot.room_id:
+        return
+    session.scalars(select(Room).where(Room.id == room.id).with_for_update()).one()
+    other = room_clash(session, room, slot.starts_at, slot.ends_at, ignore_slot_id=slot.id)
+    if other is not None:
+        raise room_clash_error(room, other)
+    if slot.capacity > room.capacity:
+        raise BookingError("slot_capacity", _l(
+            "%(room)s 只能容纳 %(n)s 人，请先把场次容量降到不超过 %(n)s。",
+            room=room.name, n=room.capacity), status=422, field="room")
+    slot.room = room
+    session.flush()

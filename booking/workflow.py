@@ -6,13 +6,14 @@ caller (a view, the API, the CLI) commits once, or rolls back on error.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from booking import capacity, opening, tokens
 from booking.clock import local_today, utcnow
@@ -22,6 +23,11 @@ from booking.models import (CHANGEABLE_STATES, Attendee, Booking, BookingState, 
                             OrganisationKind, Slot, SlotState, VenueDay)
 
 MAX_ATTENDEE_NAME = 60
+
+#: Called after a rule gave seats back in a slot, in the same transaction: (session, slot, now).
+#: The waiting list plugs in here (``booking.waitlist.offer_to_queue``) without this module
+#: depending on it; callers pass it with the configured offer hold time.
+SeatsFreed = Callable[[Session, Slot, datetime], object]
 
 
 @dataclass
@@ -85,6 +91,14 @@ def check_slot_bookable(session: Session, slot: Slot, party_size: int,
                            status=422, field="party_size")
 
 
+def check_not_suspended(organisation: Organisation, today: date) -> None:
+    """No-shows suspend an organisation from booking (and queueing) until a date."""
+    if organisation.is_suspended_on(today):
+        raise BookingError("organisation_suspended",
+                           _l("贵单位因多次预约未到，预约资格暂停至 %(until)s。",
+                              until=organisation.suspended_until.isoformat()), status=403)
+
+
 def find_or_create_organisation(session: Session, details: OrganisationDetails) -> Organisation:
     """The same organisation across bookings: by credit code when given, else by name."""
     name = " ".join(details.name.split())
@@ -117,10 +131,12 @@ def _clean_names(names: list[str], party_size: int) -> list[str]:
     return cleaned
 
 
-def _unused_reference(session: Session) -> str:
+def _unused_reference(connection) -> str:
+    table = Booking.__table__
     while True:
         reference = tokens.new_reference()
-        if session.scalar(select(Booking.id).filter_by(reference=reference)) is None:
+        if connection.execute(select(table.c.id).where(table.c.reference == reference)
+                              ).first() is None:
             return reference
 
 
@@ -128,30 +144,41 @@ def create_booking(session: Session, request: BookingRequest,
                    now: datetime | None = None) -> tuple[Booking, str]:
     """Book seats for a group. Returns the booking and its manage token (shown once)."""
     now = now or utcnow()
-    slot = session.get(Slot, request.slot_id)
+    slot = session.get(Slot, request.slot_id, options=[joinedload(Slot.venue)])
     if slot is None:
         raise NotFound(_l("该场次不存在。"))
     check_slot_bookable(session, slot, request.party_size, now)
     names = _clean_names(request.attendee_names, request.party_size)
     organisation = find_or_create_organisation(session, request.organisation)
-    if organisation.is_suspended_on(slot.day):
-        raise BookingError("organisation_suspended",
-                           _l("贵单位因多次预约未到，预约资格暂停至 %(until)s。",
-                              until=organisation.suspended_until.isoformat()), status=403)
+    check_not_suspended(organisation, local_today(now, slot.venue.tz))
     capacity.claim_seats(session, slot, request.party_size)
+    return record_booking(session, slot, organisation, request, names, now)
+
+
+def record_booking(session: Session, slot: Slot, organisation: Organisation,
+                   request: BookingRequest, names: list[str],
+                   now: datetime) -> tuple[Booking, str]:
+    """Insert the booking for ``request.party_size`` seats the caller already holds in
+    ``slot`` (just claimed, or handed over by a waiting-list offer). Checks nothing.
+
+    Returns the booking and its manage token (shown once).
+    """
     token = tokens.new_secret()
     state = BookingState.PENDING if slot.requires_approval else BookingState.CONFIRMED
-    booking = Booking(
-        reference=_unused_reference(session), manage_token_hash=tokens.hash_secret(token),
-        slot=slot, organisation=organisation, party_size=request.party_size,
+    # Core INSERTs on the session's connection: this is the hot path of every booking, and a
+    # unit-of-work flush costs several times more for the same two statements.
+    connection = session.connection()
+    booking_id = connection.execute(insert(Booking.__table__).values(
+        reference=_unused_reference(connection), manage_token_hash=tokens.hash_secret(token),
+        slot_id=slot.id, organisation_id=organisation.id, party_size=request.party_size,
         seats=request.party_size, state=state, contact_name=request.contact_name.strip(),
         contact_phone=normalise_phone(request.contact_phone),
         contact_email=(request.contact_email or "").strip(), notes=(request.notes or "").strip(),
-        language=request.language, created_at=now, updated_at=now,
-        attendees=[Attendee(name=n, position=i) for i, n in enumerate(names)])
-    session.add(booking)
-    session.flush()
-    return booking, token
+        language=request.language, created_at=now, updated_at=now)).inserted_primary_key[0]
+    if names:
+        connection.execute(insert(Attendee.__table__), [
+            dict(booking_id=booking_id, name=n, position=i) for i, n in enumerate(names)])
+    return session.get(Booking, booking_id), token
 
 
 def find_booking_by_token(session: Session, reference: str, token: str) -> Booking:
@@ -186,27 +213,58 @@ def _require_changeable(booking: Booking, now: datetime) -> None:
                               deadline=deadline.isoformat()))
 
 
+def check_changeable(booking: Booking, now: datetime | None = None) -> None:
+    """Raise BookingError unless the organisation may still change or cancel ``booking``."""
+    _require_changeable(booking, now or utcnow())
+
+
+def transition_booking(session: Session, booking: Booking, from_states, now: datetime,
+                       **values) -> None:
+    """Change a booking only if it is still in ``from_states`` holding the seats we saw.
+
+    One conditional UPDATE: of two racing changes (an organisation cancelling while staff
+    decline, two clicks), exactly one wins, so seats are never released twice.
+    """
+    changed = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.state.in_(from_states),
+               Booking.seats == booking.seats)
+        .values(sequence=Booking.sequence + 1, updated_at=now, **values)
+        .execution_options(synchronize_session=False))
+    session.expire(booking)
+    if changed.rowcount != 1:
+        raise BookingError("booking_changed",
+                           _l("该预约刚刚被其他人处理或修改，请刷新页面后再试。"))
+
+
 def _touch(booking: Booking, now: datetime) -> None:
     booking.sequence += 1
     booking.updated_at = now
 
 
 def cancel_booking(session: Session, booking: Booking, now: datetime | None = None,
-                   reason: str = "") -> None:
-    """The organisation cancels: seats go back at once."""
+                   reason: str = "", on_seats_freed: SeatsFreed | None = None) -> None:
+    """The organisation cancels: seats go back at once (and on to the waiting list, when
+    the caller passes ``on_seats_freed``, e.g. ``booking.waitlist.offer_to_queue(hours)``)."""
     now = now or utcnow()
     _require_changeable(booking, now)
-    capacity.release_seats(session, booking.slot, booking.seats)
-    booking.seats = 0
-    booking.state = BookingState.CANCELLED
-    booking.state_reason = reason.strip()
-    _touch(booking, now)
+    seats = booking.seats
+    transition_booking(session, booking, CHANGEABLE_STATES, now, state=BookingState.CANCELLED,
+                       seats=0, state_reason=reason.strip())
+    capacity.release_seats(session, booking.slot, seats)
     session.flush()
+    if on_seats_freed is not None:
+        on_seats_freed(session, booking.slot, now)
 
 
 def change_party_size(session: Session, booking: Booking, party_size: int,
-                      now: datetime | None = None) -> None:
-    """Lower the party size (raising it would need new seats: book again instead)."""
+                      now: datetime | None = None,
+                      on_seats_freed: SeatsFreed | None = None) -> None:
+    """Lower the party size (raising it would need new seats: book again instead).
+
+    The seats given back reach the waiting list through ``on_seats_freed``, as in
+    :func:`cancel_booking`.
+    """
     now = now or utcnow()
     _require_changeable(booking, now)
     if party_size > booking.party_size:
@@ -219,10 +277,13 @@ def change_party_size(session: Session, booking: Booking, party_size: int,
     if len(booking.attendees) > party_size:
         raise BookingError("too_many_attendees", _l("请先从名单中删除多出的人员。"),
                            status=422, field="party_size")
-    capacity.release_seats(session, booking.slot, booking.party_size - party_size)
-    booking.party_size = booking.seats = party_size
-    _touch(booking, now)
+    freed = booking.party_size - party_size
+    transition_booking(session, booking, CHANGEABLE_STATES, now, party_size=party_size,
+                       seats=party_size)
+    capacity.release_seats(session, booking.slot, freed)
     session.flush()
+    if freed and on_seats_freed is not None:
+        on_seats_freed(session, booking.slot, now)
 
 
 def replace_attendees(session: Session, booking: Booking, names: list[str],

@@ -1,8 +1,11 @@
-"""Course CLI commands: `flask --app run load-demo`."""
+"""Course CLI commands: `flask --app run load-demo`, `flask --app run certificate-preview`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
+from sqlalchemy import select
 
 from booking.db import db
 from courses.demo import DEMO_PASSWORD, load_demo
@@ -16,3 +19,29 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Demo data loaded: {created} new sessions. "
                    f"Staff accounts admin / staff / guide, password {DEMO_PASSWORD!r}.")
+
+    @app.cli.command("certificate-preview")
+    @click.option("--name", required=True, help="The name to print, e.g. 𠮷田䶮.")
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Where to write the PDF.")
+    @click.option("--venue", default="", help="A venue code (e.g. LBC) for its issuing unit "
+                                              "and seal; without it, a built-in sample.")
+    def certificate_preview_command(name: str, out: Path, venue: str) -> None:
+        """Render a specimen certificate with NAME to a PDF, to check the design and the fonts."""
+        from booking.fonts import missing_characters
+        from booking.models import Venue
+        from courses.certificates import render_certificate
+        from courses.issuing import specimen_data
+
+        place = db.session.scalar(select(Venue).filter_by(code=venue.upper())) if venue else None
+        if venue and place is None:
+            raise click.BadParameter(f"no venue with code {venue!r}", param_hint="--venue")
+        data = specimen_data(name, current_app.config["PUBLIC_BASE_URL"], place,
+                             current_app.config.get("SEAL_IMAGES") or {})
+        out.write_bytes(render_certificate(data))
+        click.echo(f"Wrote {out} ({out.stat().st_size:,} bytes).")
+        lacking = missing_characters(name)
+        if lacking:
+            click.echo("Warning: no shipped font has " + " ".join(
+                f"{ch} (U+{ord(ch):04X})" for ch in lacking) + "; they print as empty boxes.",
+                err=True)

@@ -6,16 +6,22 @@ names, and sessions are generated only for days that have none yet, so running i
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from booking.approval import approve_booking
+from booking.checkin import check_in_group, complete_session, mark_no_show, set_attendance
 from booking.clock import at_local, local_today
 from booking.db import db
-from booking.models import Role, Room, Slot, StaffUser, Venue
+from booking.errors import BookingError
+from booking.models import (Booking, BookingState, OrganisationKind, Role, Room, Slot,
+                            StaffUser, Venue)
+from booking.workflow import BookingRequest, OrganisationDetails, cancel_booking, create_booking
 from courses.models import Course, CourseKind, CourseModule, Lecturer
 from courses.scheduling import generate_sessions
 
@@ -189,7 +195,12 @@ def load_demo(session: Session) -> int:
             result = generate_sessions(session, course, first_day=day, last_day=day,
                                        weekdays=TUESDAY_TO_SUNDAY, times=[start],
                                        lecturer=lecturers[lecturer_name])
+            if day <= today + timedelta(days=UPCOMING_BOOKED_DAYS):
+                for course_session in result.created:
+                    rng = random.Random(f"{HISTORY_SEED}/{code}/{day.isoformat()}/{start}")
+                    _book_upcoming_session(session, course_session.slot, rng)
             created += len(result.created)
+    created += load_demo_history(session)
     session.flush()
     return created
 
@@ -208,3 +219,126 @@ def ensure_demo_database() -> None:
     if empty:
         load_demo(db.session)
         db.session.commit()
+
+
+# --- history: the last four weeks, checked in, so statistics and certificates have data ----
+
+HISTORY_WEEKS = 4
+HISTORY_SEED = "kaizhou-demo-history"
+HISTORY_NO_SHOWS = 2  # "a couple": below the no-show limit that would suspend anyone
+DEMO_ORGANISATIONS = [
+    ("中共开州区委组织部机关党支部", OrganisationKind.PARTY_ORGANISATION),
+    ("开州区汉丰街道党工委", OrganisationKind.PARTY_ORGANISATION),
+    ("国网重庆开州供电公司党委", OrganisationKind.ENTERPRISE),
+    ("重庆市开州中学", OrganisationKind.SCHOOL),
+    ("开州区实验小学", OrganisationKind.SCHOOL),
+    ("开州区人民医院党总支", OrganisationKind.INSTITUTION),
+    ("开州区税务局机关党委", OrganisationKind.GOVERNMENT),
+    ("开州区文峰街道南山社区", OrganisationKind.COMMUNITY),
+    ("重庆开州农商银行党支部", OrganisationKind.ENTERPRISE),
+    ("开州区教师进修学校", OrganisationKind.SCHOOL),
+    ("开州区退役军人事务局", OrganisationKind.GOVERNMENT),
+    ("开州区镇安镇党委", OrganisationKind.PARTY_ORGANISATION),
+]
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁"
+GIVEN_NAMES = ["伟", "芳", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
+               "明", "超", "秀英", "霞", "平", "刚", "华", "建国", "建华", "文", "红", "玉兰",
+               "志强", "海燕", "丹", "鹏", "辉", "玲", "晨", "琳", "宇", "浩", "欣", "思远"]
+
+
+def load_demo_history(session: Session) -> int:
+    """Past sessions of the last four weeks with the groups that came: checked in with a
+    headcount and attendance ticks (completed when older than two days), plus a few
+    cancellations and a couple of no-shows.
+
+    Goes through the real rules (scheduling, booking at a time before the session, approval,
+    check-in), so counters stay exact. Idempotent: only days without a session get one, and
+    only new sessions get groups. Deterministic: each session draws from its own seeded
+    random stream. Returns the number of new sessions.
+    """
+    courses = {course.code: course for course in session.scalars(select(Course))}
+    lecturers = {lec.name: lec for lec in session.scalars(select(Lecturer))}
+    today = local_today()
+    first_day = today - timedelta(weeks=HISTORY_WEEKS)
+    no_shows_left = HISTORY_NO_SHOWS - (session.scalar(select(func.count(Booking.id)).where(
+        Booking.state == BookingState.NO_SHOW)) or 0)
+    created = 0
+    for code, start, lecturer_name in PATTERN:
+        course = courses[code]
+        for offset in range((today - first_day).days):
+            day = first_day + timedelta(days=offset)
+            if _has_slot_at(session, course, day, start):
+                continue
+            result = generate_sessions(session, course, first_day=day, last_day=day,
+                                       weekdays=TUESDAY_TO_SUNDAY, times=[start],
+                                       lecturer=lecturers[lecturer_name])
+            for course_session in result.created:
+                rng = random.Random(f"{HISTORY_SEED}/{code}/{day.isoformat()}/{start}")
+                no_shows_left -= _visit_past_session(session, course_session.slot, rng, today,
+                                                     may_no_show=no_shows_left > 0)
+            created += len(result.created)
+    return created
+
+
+UPCOMING_BOOKED_DAYS = 14  # today's roster and the next two weeks have groups booked
+
+
+def _book_upcoming_session(session: Session, slot: Slot, rng: random.Random) -> None:
+    """Groups that booked ten days ago (through the real rules); some still await approval."""
+    booked_at = slot.starts_at - timedelta(days=10)
+    for name, kind in rng.sample(DEMO_ORGANISATIONS, k=rng.choice([0, 1, 1, 2, 2, 3])):
+        party_size = rng.randint(slot.party_size_min, min(40, slot.party_size_max))
+        if party_size > slot.seats_left:
+            break
+        try:
+            with session.begin_nested():
+                booking, _ = create_booking(session, BookingRequest(
+                    slot_id=slot.id, organisation=OrganisationDetails(name=name, kind=kind),
+                    contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+                    contact_phone=f"139{rng.randint(0, 99999999):08d}", party_size=party_size,
+                    attendee_names=[rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
+                                    for _ in range(party_size)]), now=booked_at)
+        except BookingError:  # e.g. a holiday narrowed the booking window: skip the group
+            continue
+        if booking.is_pending and rng.random() < 0.5:
+            approve_booking(session, booking, None, now=booked_at + timedelta(hours=3))
+
+
+def _visit_past_session(session: Session, slot: Slot, rng: random.Random, today, *,
+                        may_no_show: bool) -> int:
+    """Book groups into a past session and play out its day. Returns the no-shows made."""
+    no_shows = 0
+    booked_at = slot.starts_at - timedelta(days=10)
+    organisations = rng.sample(DEMO_ORGANISATIONS, k=rng.choice([0, 1, 1, 2]))
+    for name, kind in organisations:
+        party_size = rng.randint(slot.party_size_min, min(40, slot.party_size_max))
+        if party_size > slot.seats_left:
+            break
+        names = [rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES) for _ in range(party_size)]
+        try:
+            with session.begin_nested():
+                booking, _ = create_booking(session, BookingRequest(
+                    slot_id=slot.id, organisation=OrganisationDetails(name=name, kind=kind),
+                    contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+                    contact_phone=f"139{rng.randint(0, 99999999):08d}",
+                    party_size=party_size, attendee_names=names), now=booked_at)
+        except BookingError:  # e.g. a holiday week narrowed the booking window: skip the group
+            continue
+        if booking.is_pending:
+            approve_booking(session, booking, None, now=booked_at + timedelta(hours=3))
+        outcome = rng.random()
+        if outcome < 0.1:
+            cancel_booking(session, booking, now=booked_at + timedelta(days=2),
+                           reason="单位工作安排调整")
+        elif outcome < 0.2 and may_no_show and not no_shows:
+            mark_no_show(session, booking, None, now=slot.ends_at + timedelta(minutes=30))
+            no_shows += 1
+        else:
+            headcount = max(1, party_size - rng.randint(0, 3))
+            check_in_group(session, booking, headcount, None,
+                           now=slot.starts_at - timedelta(minutes=10))
+            present = {a.id for a in booking.attendees[:headcount]}
+            set_attendance(session, booking, present, None, now=slot.starts_at)
+    if slot.day < today - timedelta(days=2):
+        complete_session(session, slot, None, now=slot.ends_at + timedelta(hours=1))
+    return no_shows

@@ -139,9 +139,17 @@ class Certificate(db.Model):
 
     Serials run per venue and year and are never reused; the facts printed on it are copied
     at issue time so that a later edit elsewhere does not change an issued certificate.
+
+    ``latest`` is True on the one certificate of an (attendee, session) pair that has not been
+    replaced, and NULL once it is: the unique constraint over the three columns then allows
+    any number of replaced ones but only one latest (NULLs never collide in a unique
+    constraint, on SQLite and PostgreSQL alike), so issuing twice can never give one attendee
+    two serials for one session -- a portable stand-in for a partial unique index.
     """
 
-    __table_args__ = (UniqueConstraint("venue_id", "year", "number"),)
+    __table_args__ = (UniqueConstraint("venue_id", "year", "number"),
+                      UniqueConstraint("attendee_id", "session_id", "latest",
+                                       name="uq_certificate_latest_per_attendee_session"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(24), unique=True)
@@ -154,12 +162,14 @@ class Certificate(db.Model):
     state: Mapped[CertificateState] = mapped_column(enum_column(CertificateState),
                                                     default=CertificateState.VALID)
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    latest: Mapped[bool | None] = mapped_column(Boolean, default=True)  # NULL once replaced
     name: Mapped[str] = mapped_column(String(60))
     organisation: Mapped[str] = mapped_column(String(120))
     programme: Mapped[str] = mapped_column(String(200))
     programme_kind: Mapped[str] = mapped_column(String(24))
     title: Mapped[str] = mapped_column(String(20))
     session_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    session_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     venue_name: Mapped[str] = mapped_column(String(100))
     training_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
     lecturer: Mapped[str] = mapped_column(String(60), default="")
@@ -167,6 +177,7 @@ class Certificate(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_reason: Mapped[str] = mapped_column(String(300), default="")
 
+    venue: Mapped[Venue] = relationship()
     attendee: Mapped[Attendee] = relationship()
     session: Mapped[CourseSession] = relationship()
     replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])

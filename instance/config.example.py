@@ -28,3 +28,7 @@
 # NO_SHOW_LIMIT = 3
 # NO_SHOW_WINDOW_DAYS = 90
 # NO_SHOW_SUSPENSION_DAYS = 90
+
+# Certificate seals: a PNG per venue code (transparent background, square). Without one,
+# the certificate draws a red seal with the venue's issuing unit around a star.
+# SEAL_IMAGES = {"LBC": "/srv/museum/seals/lbc.png", "KZM": "/srv/museum/seals/kzm.png"}

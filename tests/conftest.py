@@ -3,6 +3,7 @@ a client, a CLI runner, and ``create_*`` factories that build just what a test n
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -19,9 +20,58 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
 
+# Under CI (CI=true, as .ci/run sets, or CI_REQUIRE_ALL=1) no test may be skipped for a missing
+# tool (Chromium, playwright, CJK fonts, poppler) or database: such a skip is a failure there.
+# Skips for other reasons (e.g. a check that runs on one backend only) stay skips.
+CI_REQUIRES_EVERYTHING = (os.environ.get("CI", "").lower() in ("true", "1")
+                          or os.environ.get("CI_REQUIRE_ALL", "") == "1")
+MISSING_TOOL = re.compile(r"chromium|playwright|\bfonts?\b|fc-list|poppler|pdfto\w+|"
+                          r"TEST_DATABASE_URL|not installed|missing|unavailable|not available",
+                          re.IGNORECASE)
+_skipped_modules_under_ci: list[str] = []
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: slow tests (servers, browsers, load)")
     config.addinivalue_line("markers", "browser: needs Debian's Chromium and a CJK font")
+    if CI_REQUIRES_EVERYTHING and not TEST_DATABASE_URL:
+        raise pytest.UsageError("CI runs every test on PostgreSQL too: set TEST_DATABASE_URL.")
+
+
+def _skipped_for_missing_tool(report) -> str | None:
+    if not (CI_REQUIRES_EVERYTHING and report.skipped and not hasattr(report, "wasxfail")):
+        return None
+    reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+    return reason if MISSING_TOOL.search(reason) else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    reason = _skipped_for_missing_tool(report)
+    if reason:
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where every tool must be present: {reason}"
+
+
+def pytest_collectreport(report):
+    # A module skipped at import: failing its collection would abort the whole run, so
+    # record it and fail the session at the end instead.
+    reason = _skipped_for_missing_tool(report)
+    if reason:
+        _skipped_modules_under_ci.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _skipped_modules_under_ci:
+        terminalreporter.write_line(f"FAILED (skipped under CI) {line}", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_modules_under_ci and exitstatus in (pytest.ExitCode.OK,
+                                                    pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def postgres_url() -> str:
@@ -216,4 +266,109 @@ def create_lecturer(app, create_venue):
         db.session.add(lecturer)
         db.session.commit()
         return lecturer
+    return factory
+
+
+@pytest.fixture
+def login(client):
+    """Sign ``user`` in on ``client`` through the real login page (CSRF off in tests).
+
+    Staff sessions are bound to the password (see StaffUser.get_id), so do not fake
+    ``_user_id`` in the session: log in with this instead.
+    """
+    def log_in(user: StaffUser, password: str = "correct horse battery"):
+        response = client.post("/staff/login", data={"username": user.username,
+                                                     "password": password})
+        assert response.status_code == 302, "login failed"
+        return response
+    return log_in
+
+
+@pytest.fixture(scope="session")
+def _scratch_postgres_url():
+    """A PostgreSQL database of its own on TEST_DATABASE_URL's server, for this test session.
+
+    Created once and dropped at the end: DROP DATABASE takes seconds, emptying a schema not.
+    """
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_url())
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"scratch_{secrets.token_hex(6)}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database_url(backend, tmp_path, request):
+    """A URL to a database with no tables yet, for tests that build the schema themselves
+    (migrations, servers): a fresh SQLite file, or a PostgreSQL database of this session's own
+    (not TEST_DATABASE_URL's, which the ``app`` fixture uses) emptied for this test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = request.getfixturevalue("_scratch_postgres_url")
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        # Connections a previous test left behind (a killed server's) would block the drop.
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    yield url
+
+
+def past_open_day(days_ago: int = 2) -> date:
+    """A day at least ``days_ago`` days back that is not a Monday (the fixture venue's closed day)."""
+    day = local_today() - timedelta(days=days_ago)
+    while day.weekday() == 0:
+        day -= timedelta(days=1)
+    return day
+
+
+@pytest.fixture
+def create_attended_group(app, create_venue, create_course, create_slot):
+    """A checked-in group in a course session with its listed attendees ticked as present
+    (except those named in ``absent``). Returns (course_session, booking, manage_token).
+
+    Without ``course_session`` a new one is scheduled for ``course`` (the venue's first
+    course, or a new one) on ``day`` -- by default two days ago, so it has ended.
+    """
+    from booking.checkin import check_in_group, set_attendance
+    from courses.models import Course, CourseSession
+
+    def factory(names=("王晓红", "李建国"), *, absent=(), course_session=None, course=None,
+                day: date | None = None, start: time = time(9, 0), **booking_kw):
+        if course_session is None:
+            venue = course.venue if course else db.session.query(Venue).first() or create_venue()
+            course = course or db.session.query(Course).filter_by(venue_id=venue.id).first() \
+                or create_course(venue)
+            slot = create_slot(venue, day=day or past_open_day(), start=start,
+                               programme=course.code, kind=course.kind.value, title=course.title,
+                               lecturer_name="陈静")
+            course_session = CourseSession(slot=slot, course=course)
+            db.session.add(course_session)
+            db.session.commit()
+        slot = course_session.slot
+        booking, token = book(db.session, booking_request(
+            slot, max(len(names), 1), attendee_names=list(names), **booking_kw),
+            now=slot.starts_at - timedelta(days=14))
+        check_in_group(db.session, booking, max(len(names), 1), None,
+                       now=slot.starts_at - timedelta(minutes=10))
+        set_attendance(db.session, booking,
+                       {a.id for a in booking.attendees if a.name not in absent}, None,
+                       now=slot.starts_at)
+        db.session.commit()
+        return course_session, booking, token
     return factory

@@ -95,6 +95,8 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the day-before reminder e-mail is queued, so `queue-reminders` never queues twice.
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     slot: Mapped[Slot] = relationship()
     organisation: Mapped[Organisation] = relationship(back_populates="bookings")
@@ -161,6 +163,9 @@ class WaitlistEntry(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     language: Mapped[str] = mapped_column(String(8), default="zh")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A second secret, made when seats are offered, for the accept link sent with the offer
+    # (the joining token is stored only hashed, so it cannot be put in an e-mail later).
+    offer_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,3 +25,9 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # What the message is about (e.g. "confirmed", "reminder"), for people reading the outbox.
+    kind: Mapped[str] = mapped_column(String(40), default="")
+    # A sender's lease: `send-mail` claims a message (atomic UPDATE) before sending it, so two
+    # overlapping runs never both send it; a crashed sender's lease simply runs out.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")

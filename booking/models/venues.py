@@ -39,7 +39,7 @@ class Venue(db.Model):
     closes_at: Mapped[time] = mapped_column(Time, default=time(17, 0))
     last_entry_at: Mapped[time] = mapped_column(Time, default=time(16, 30))
     # 0 = Monday ... 6 = Sunday; None = open every day.
-    weekly_closed_day: Mapped[int | None] = mapped_column(Integer, default=0)
+    weekly_closed_day: Mapped[int | None] = mapped_column(Integer)
     # Whether the weekly closed day opens anyway when it is a public holiday.
     open_on_holiday_closed_day: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether group sessions are scheduled on public holidays.

@@ -1,0 +1,275 @@
+"""Benchmark: online group bookings per second against a bare Flask insert, same server.
+
+Run from the repo root: python benchmarks/booking.py [--seconds 4] [--concurrency 16]
+
+Both are served by gunicorn with 2 sync workers on a temporary SQLite file in WAL mode:
+the app (POST /api/v1/bookings: JSON validation, the booking rules, atomic seat claims on
+the slot and the day, the booking and its attendees) and benchmarks/bare_app.py, with two
+baselines that insert one row from the same JSON body: through the project's fixed stack
+(Flask-SQLAlchemy, same engine set-up; the target ratio is taken against this one, as it
+isolates the cost of the booking logic) and through the raw sqlite3 module (printed for
+reference: the floor of what Python can do). All get the same load — the same number of
+client threads sending the same bodies back to back for the same time, in alternating
+rounds so that a noisy machine hurts all alike. Every booking must succeed (the slots are
+big), so the figure is successful bookings per second. Traffic goes only to 127.0.0.1.
+Exits 1 on any failed request, any booking lost or counter drift, or a ratio below target.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
+from datetime import time as clock, timedelta  # noqa: E402
+
+TARGET_RATIO = 0.4
+WORKERS = 2
+ROUNDS = 2
+WARM_UP_SECONDS = 1.0
+REQUEST_TIMEOUT = 30
+HARD_LIMIT_SECONDS = 110  # a last resort if something hangs; a normal run takes ~35 s
+SLOT_TIMES = (clock(9), clock(10, 30), clock(14), clock(15, 30))
+DAYS = 5
+BIG = 1_000_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare_database(url: str) -> list[int]:
+    """`init-db` a fresh database and open DAYS x 4 slots that will never fill up."""
+    from booking.clock import at_local, local_today
+    from booking.db import db
+    from booking.models import Venue
+    from booking.opening import booking_window
+    from booking.slots import SlotFacts, create_slot
+    from run import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark"})
+    with app.app_context():
+        migrated = app.test_cli_runner().invoke(args=["init-db"])
+        if migrated.exit_code != 0:
+            raise SystemExit(f"init-db failed:\n{migrated.output}{migrated.exception!r}")
+        venue = Venue(code="BENCH", name="刘伯承同志纪念馆", weekly_closed_day=None,
+                      groups_on_holidays=True, daily_cap=BIG * 10)
+        db.session.add(venue)
+        db.session.flush()
+        first = booking_window(venue, local_today()).first_day + timedelta(days=1)
+        slot_ids = []
+        for offset in range(DAYS):
+            for start in SLOT_TIMES:
+                starts_at = at_local(first + timedelta(days=offset), start)
+                slot = create_slot(db.session, venue, starts_at,
+                                   starts_at + timedelta(minutes=90), BIG,
+                                   SlotFacts(title="学习百年党史 感悟刘帅精神", party_size_min=1,
+                                             party_size_max=50))
+                slot_ids.append(slot.id)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return slot_ids
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict, log_path: Path, extra: tuple[str, ...] = ()):
+    """Start ``app_spec`` with WORKERS sync workers on a free port (without waiting for it);
+    yield the server and its port; always stop it after."""
+    port = _free_port()
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class",
+             "sync", "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--timeout", "60",
+             *extra, app_spec],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield server, port
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGQUIT)  # quick shutdown; still slow, so cut short
+            try:
+                server.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=5)
+
+
+def wait_until_ready(server: subprocess.Popen, port: int, path: str, log_path: Path) -> None:
+    """Until a worker answers HTTP (the master's socket alone accepts before workers boot)."""
+    deadline = time.monotonic() + 30
+    while True:
+        if server.poll() is not None:
+            raise SystemExit(f"server did not start:\n{log_path.read_text()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"server did not answer:\n{log_path.read_text()}")
+            time.sleep(0.1)
+
+
+def booking_body(slot_ids: list[int], rng: random.Random) -> bytes:
+    n = rng.randrange(1_000_000)
+    party = rng.randint(10, 40)
+    return json.dumps({
+        "slot_id": rng.choice(slot_ids),
+        "organisation": {"name": f"开州区第{n % 500}党支部", "kind": "party_organisation"},
+        "contact": {"name": "王建国", "phone": f"138{n:08d}"},
+        "party_size": party, "attendees": [f"党员{i}" for i in range(rng.randint(0, 5))],
+    }, ensure_ascii=False).encode()
+
+
+def load(port: int, path: str, bodies, seconds: float, concurrency: int) -> dict:
+    """``concurrency`` clients POST back to back for ``seconds``; count the answers."""
+    counts = {"ok": 0, "refused": 0, "failed": 0}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        local = {"ok": 0, "refused": 0, "failed": 0}
+        while time.monotonic() < stop_at:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+            try:
+                connection.request("POST", path, body=bodies(rng),
+                                   headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                status = 0
+            finally:
+                connection.close()
+            local["ok" if status in (200, 201) else
+                  "refused" if 400 <= status < 500 else "failed"] += 1
+        with lock:
+            for key, value in local.items():
+                counts[key] += value
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counts["seconds"] = time.monotonic() - started
+    return counts
+
+
+def check_database(url: str) -> tuple[int, list]:
+    """(bookings stored, counter drift) after the run."""
+    from sqlalchemy import func, select
+
+    from booking.capacity import find_drift
+    from booking.db import db
+    from booking.models import Booking
+    from run import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark"})
+    with app.app_context():
+        result = (db.session.scalar(select(func.count(Booking.id))), find_drift(db.session))
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def _too_long(signum, frame):
+    raise TimeoutError(f"benchmark exceeded {HARD_LIMIT_SECONDS} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="per round and target")
+    parser.add_argument("--concurrency", type=int, default=16, help="client threads")
+    args = parser.parse_args()
+    began = time.monotonic()
+    signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(HARD_LIMIT_SECONDS)
+
+    with tempfile.TemporaryDirectory(prefix="booking-bench-") as tmp, ExitStack() as servers:
+        tmp = Path(tmp)
+        url = f"sqlite:///{tmp / 'museum.db'}"
+        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="benchmark", RATELIMIT_ENABLED="0",
+                   BARE_DATABASE=str(tmp / "bare.db"))
+        env.pop("FLASK_APP", None)
+        bare_server, bare_port = servers.enter_context(gunicorn(
+            "bare_app:create_app()", env, tmp / "bare.log",
+            ("--pythonpath", str(ROOT / "benchmarks"))))
+        slot_ids = prepare_database(url)  # while the bare server boots
+        app_server, app_port = servers.enter_context(gunicorn("run:create_app()", env,
+                                                              tmp / "app.log"))
+        wait_until_ready(bare_server, bare_port, "/", tmp / "bare.log")
+        wait_until_ready(app_server, app_port, "/api/v1/openapi.json", tmp / "app.log")
+
+        def bodies(rng):
+            return booking_body(slot_ids, rng)
+
+        targets = {"booking": (app_port, "/api/v1/bookings"), "bare": (bare_port, "/insert"),
+                   "bare_orm": (bare_port, "/insert-orm")}
+        totals = {name: {"ok": 0, "refused": 0, "failed": 0, "seconds": 0.0}
+                  for name in targets}
+        answered = 0  # every booking answered 201, warm-up included, must be stored
+        for name, (port, path) in targets.items():  # warm every worker up, not timed
+            warm = load(port, path, bodies, WARM_UP_SECONDS, args.concurrency)
+            totals[name]["refused"] += warm["refused"]
+            totals[name]["failed"] += warm["failed"]
+            answered += warm["ok"] if name == "booking" else 0
+        for _ in range(ROUNDS):
+            for name, (port, path) in targets.items():
+                result = load(port, path, bodies, args.seconds, args.concurrency)
+                for key, value in result.items():
+                    totals[name][key] += value
+        logs = {name: (tmp / f"{'app' if name == 'booking' else 'bare'}.log").read_text()
+                for name in ("booking", "bare")}
+        servers.close()
+        stored, drift = check_database(url)
+    signal.alarm(0)
+
+    rate = {name: t["ok"] / t["seconds"] for name, t in totals.items()}
+    raw_ratio = rate["booking"] / rate["bare"] if rate["bare"] else 0.0
+    ratio = rate["booking"] / rate["bare_orm"] if rate["bare_orm"] else 0.0
+    print(f"gunicorn {WORKERS} sync workers, SQLite (WAL), {args.concurrency} clients, "
+          f"{ROUNDS} x {args.seconds:g} s per target, alternating")
+    for name, label in (("booking", "bookings (POST /api/v1/bookings)"),
+                        ("bare_orm", "bare Flask + SQLAlchemy insert"),
+                        ("bare", "bare Flask + raw sqlite3 insert")):
+        t = totals[name]
+        print(f"  {label:34} {rate[name]:8.1f} /s   ({t['ok']} ok, {t['refused']} refused, "
+              f"{t['failed']} failed)")
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    print(f"  ratio bookings / bare (stack)      {ratio:8.2f}     ({verdict} target "
+          f"{TARGET_RATIO})")
+    print(f"  ratio bookings / bare (raw sqlite3){raw_ratio:8.2f}     (for reference)")
+    answered += totals["booking"]["ok"]
+    print(f"  {stored} bookings stored of {answered} confirmed (warm-up included), counters "
+          f"{'agree' if not drift else drift}; total run time {time.monotonic() - began:.1f} s")
+    bad = (any(t["failed"] or t["refused"] for t in totals.values()) or drift
+           or stored != answered)
+    if bad or any("database is locked" in text for text in logs.values()):
+        print("Some requests failed; server logs:\n" + "\n".join(logs.values())[-4000:])
+        return 1
+    return 0 if ratio >= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

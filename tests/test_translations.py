@@ -1,0 +1,80 @@
+"""The translation catalogs are complete and in step with the code.
+
+Simplified Chinese is the source language; English must translate every string. When this
+fails, run the commands in booking/translations/README.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "booking" / "translations"
+HOW_TO_FIX = "run the commands in booking/translations/README.md"
+
+
+def load_po(language: str):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def message_ids(catalog) -> set[str]:
+    return {message.id for message in catalog if message.id}
+
+
+@pytest.fixture(scope="module")
+def code_message_ids(tmp_path_factory) -> set[str]:
+    """Extract the strings from the code now, exactly as the README's command does."""
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    CommandLineInterface().run([
+        "pybabel", "-q", "extract", "-F", str(TRANSLATIONS / "babel.cfg"),
+        "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), str(ROOT)])
+    with open(pot, "rb") as handle:
+        return message_ids(read_po(handle))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_catalog_has_exactly_the_strings_in_the_code(code_message_ids, language):
+    catalog_ids = message_ids(load_po(language))
+    missing = sorted(code_message_ids - catalog_ids)
+    stale = sorted(catalog_ids - code_message_ids)
+    assert not missing, f"{len(missing)} strings not in {language}.po ({HOW_TO_FIX}): {missing[:10]}"
+    assert not stale, f"{len(stale)} strings no longer in the code ({HOW_TO_FIX}): {stale[:10]}"
+
+
+def test_every_english_string_is_translated():
+    catalog = load_po("en")
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not untranslated, f"{len(untranslated)} untranslated: {untranslated[:10]}"
+    assert not fuzzy, f"{len(fuzzy)} marked fuzzy (check and unmark them): {fuzzy[:10]}"
+
+
+def test_english_translations_keep_every_placeholder():
+    problems = [(message.id, [str(e) for e in errors])
+                for message, errors in load_po("en").check() if errors]
+    assert not problems, problems[:10]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_compiled_catalog_matches_the_po_file(language):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo", "rb") as handle:
+        compiled = {m.id: m.string for m in read_mo(handle) if m.id}
+    expected = {m.id: m.string for m in load_po(language) if m.id and m.string and not m.fuzzy}
+    assert compiled == expected, f"messages.mo is out of date: {HOW_TO_FIX}"
+
+
+def test_mail_templates_are_extracted(code_message_ids):
+    """The plain-text mail bodies (templates/mail/*.txt) are in babel.cfg, so their strings
+    reach the catalogs like every HTML template's."""
+    from babel.messages.extract import extract_from_file
+
+    mail_ids = {message for path in sorted((ROOT / "templates" / "mail").glob("*.txt"))
+                for _, message, _, _ in extract_from_file("jinja2.ext:babel_extract", str(path))}
+    assert mail_ids, "no strings found in templates/mail/*.txt"
+    missing = sorted(mail_ids - code_message_ids)
+    assert not missing, f"mail strings not extracted by babel.cfg: {missing[:5]}"
