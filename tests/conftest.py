@@ -75,11 +75,37 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def postgres_url() -> str:
+    """TEST_DATABASE_URL for psycopg 3; under pytest-xdist, a database per worker beside it
+    (created on first use), so parallel workers never truncate each other's tables."""
     url = TEST_DATABASE_URL
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix):]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = _worker_database(url, worker)
     return url
+
+
+_worker_databases: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    if url not in _worker_databases:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        server = make_url(url)
+        name = f"{server.database}_{worker}"
+        admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(admin, autocommit=True) as connection:
+            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                        (name,)).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{name}"')
+        _worker_databases[url] = server.set(database=name).render_as_string(
+            hide_password=False)
+    return _worker_databases[url]
 
 
 _pg_schema_ready = False
