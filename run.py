@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
@@ -138,6 +138,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     from booking.db import reset_deferred_transactions, set_deferred_transactions
     from booking.i18n import LANGUAGES, current_language, localized
+    from booking.pages import error_page_or_json
 
     @app.before_request
     def _read_only_requests_begin_deferred():
@@ -157,39 +158,26 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        message = _("页面已过期或请求无效，请刷新后重试。")
-        if request.path.startswith("/api/"):  # the staff API is cookie-authenticated
-            return {"error": {"code": "csrf_failed", "message": message}}, 400
-        return render_template("errors/error.html", status=400, message=message), 400
+        # JSON under /api/ too: the staff API is cookie-authenticated.
+        return error_page_or_json(400, "csrf_failed", _("页面已过期或请求无效，请刷新后重试。"))
 
     @app.errorhandler(404)
     def _not_found(error):
-        if request.path.startswith("/api/"):
-            return {"error": {"code": "not_found", "message": _("未找到。")}}, 404
-        return render_template("errors/error.html", status=404, message=_("页面不存在。")), 404
+        return error_page_or_json(404, "not_found", _("未找到。"), page_message=_("页面不存在。"))
 
     @app.errorhandler(403)
     def _forbidden(error):
-        message = _("您没有访问此页面的权限。")
-        if request.path.startswith("/api/"):
-            return {"error": {"code": "forbidden", "message": message}}, 403
-        return render_template("errors/error.html", status=403, message=message), 403
+        return error_page_or_json(403, "forbidden", _("您没有访问此页面的权限。"))
 
     @app.errorhandler(429)
     def _too_many(error):
-        message = _("请求过于频繁，请稍后再试。")
-        if request.path.startswith("/api/"):
-            return {"error": {"code": "rate_limited", "message": message}}, 429
-        return render_template("errors/error.html", status=429, message=message), 429
+        return error_page_or_json(429, "rate_limited", _("请求过于频繁，请稍后再试。"))
 
     @app.errorhandler(500)
     def _server_error(error):
         from booking.db import db
         db.session.rollback()
-        message = _("服务器出错，您的操作未保存，请稍后重试。")
-        if request.path.startswith("/api/"):
-            return {"error": {"code": "server_error", "message": message}}, 500
-        return render_template("errors/error.html", status=500, message=message), 500
+        return error_page_or_json(500, "server_error", _("服务器出错，您的操作未保存，请稍后重试。"))
 
 
 if __name__ == "__main__":

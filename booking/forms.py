@@ -12,17 +12,8 @@ from wtforms.validators import (DataRequired, Email, InputRequired, Length, Numb
 
 from booking.identifiers import (CREDIT_CODE_ALPHABET, credit_code_check_digit,
                                  is_mainland_mobile, normalise_phone)
+from booking.labels import ORGANISATION_KIND_LABELS
 from booking.models import OrganisationKind
-
-ORGANISATION_KIND_LABELS = {
-    OrganisationKind.PARTY_ORGANISATION: _l("党组织"),
-    OrganisationKind.SCHOOL: _l("学校"),
-    OrganisationKind.ENTERPRISE: _l("企业"),
-    OrganisationKind.INSTITUTION: _l("事业单位"),
-    OrganisationKind.GOVERNMENT: _l("机关"),
-    OrganisationKind.COMMUNITY: _l("社区"),
-    OrganisationKind.OTHER: _l("其他"),
-}
 
 
 def _strip(value):

@@ -5,24 +5,18 @@ token in the URL; a wrong one of either gives the same 404 page.
 """
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from booking import notifications, opening, waitlist, workflow
+from booking.booking_calendar import booking_event
 from booking.db import db
 from booking.errors import BookingError, NotFound
 from booking.forms import AttendeesForm, CancelForm, PartySizeForm
-from booking.ics import BookingEvent, render_booking_ics
-from booking.i18n import localized
-from booking.models import Booking, BookingState
-from booking.views import _attendee_names, _no_store, _show_error, bp, manage_url
-
-ICS_STATUS = {BookingState.PENDING: "tentative", BookingState.CONFIRMED: "confirmed",
-              BookingState.CHECKED_IN: "confirmed", BookingState.COMPLETED: "confirmed",
-              BookingState.DECLINED: "cancelled", BookingState.CANCELLED: "cancelled",
-              BookingState.NO_SHOW: "cancelled"}
+from booking.ics import render_booking_ics
+from booking.models import Booking
+from booking.pages import private, show_error
+from booking.views import attendee_names, bp, manage_url
 
 
 def _booking_or_404(reference: str, token: str) -> Booking:
@@ -55,7 +49,7 @@ def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form
         change_refusal=_change_refusal(booking),
         deadline=opening.cancellation_deadline(venue, booking.slot.day),
         manage_link=manage_url(booking.reference, token)), status))
-    return _no_store(response)
+    return private(response)
 
 
 @bp.route("/manage/<reference>/<token>")
@@ -70,11 +64,11 @@ def manage_attendees(reference: str, token: str):
     form = AttendeesForm()
     if form.validate_on_submit():
         try:
-            workflow.replace_attendees(db.session, booking, _attendee_names(form))
+            workflow.replace_attendees(db.session, booking, attendee_names(form))
             db.session.commit()
         except BookingError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("参加人员名单已保存（共 %(n)s 人）。", n=len(booking.attendees)), "success")
             return redirect(url_for("booking.manage", reference=reference, token=token))
@@ -94,7 +88,7 @@ def manage_party_size(reference: str, token: str):
             db.session.commit()
         except BookingError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("团体人数已改为 %(n)s 人，多出的座位已释放。", n=booking.party_size), "success")
             return redirect(url_for("booking.manage", reference=reference, token=token))
@@ -124,31 +118,16 @@ def manage_cancel(reference: str, token: str):
     response = current_app.make_response(render_template(
         "booking/cancel.html", booking=booking, token=token, slot=booking.slot, form=form,
         change_refusal=refusal))
-    return _no_store(response)
-
-
-def booking_event(booking: Booking, manage_link: str | None) -> BookingEvent:
-    """The plain data the .ics renderer needs for one booking."""
-    slot = booking.slot
-    host = urlparse(current_app.config.get("PUBLIC_BASE_URL") or "").hostname or "localhost"
-    return BookingEvent(
-        uid=f"booking-{booking.reference}@{host}", sequence=booking.sequence,
-        starts_at=slot.starts_at, ends_at=slot.ends_at, title=localized(slot, "title"),
-        venue=localized(slot.venue, "name"), address=localized(slot.venue, "address"),
-        room=localized(slot.room, "name") if slot.room else None,
-        lecturer=slot.lecturer_name or None,
-        modules=[line.strip() for line in slot.modules_text.splitlines() if line.strip()],
-        party_size=booking.party_size, reference=booking.display_reference,
-        manage_url=manage_link, status=ICS_STATUS[booking.state], notes=booking.notes or None,
-        updated_at=booking.updated_at)
+    return private(response)
 
 
 @bp.route("/manage/<reference>/<token>/booking.ics")
 def manage_ics(reference: str, token: str):
     booking = _booking_or_404(reference, token)
-    body = render_booking_ics(booking_event(booking, manage_url(booking.reference, token)))
+    body = render_booking_ics(booking_event(booking, current_app.config.get("PUBLIC_BASE_URL"),
+                                            manage_url(booking.reference, token)))
     response = current_app.make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="booking-{booking.display_reference}.ics"')
-    return _no_store(response)
+    return private(response)

@@ -28,8 +28,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from booking import opening
+from booking.booking_calendar import booking_event
 from booking.clock import local, local_today
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
+from booking.ics import render_booking_ics
 from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
 
 BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
@@ -220,8 +222,7 @@ def _tidy(text: str) -> str:
 def _reminder_ics(booking: Booking) -> tuple[str, str, str]:
     """(file name, type, text) of the booking's .ics, as the manage page serves it (same UID
     and SEQUENCE, so importing it updates an entry imported earlier), without the link."""
-    from booking.ics import render_booking_ics
-    from booking.manage_views import booking_event  # the one booking → BookingEvent mapping
-
-    body = render_booking_ics(booking_event(booking, None)).decode("utf-8")
+    # The UID's host is the configured public address, as on the manage page, whatever base
+    # the message's links were given.
+    body = render_booking_ics(booking_event(booking, _base(None))).decode("utf-8")
     return f"booking-{booking.display_reference}.ics", "text/calendar", body

@@ -22,17 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from booking.clock import local, utcnow
+from booking.labels import STATE_LABELS
 from booking.models import (HOLDING_STATES, Attendee, Booking, BookingState, Slot, SlotState,
                             StaffUser, Venue, VenueDay)
 from booking.roster_pdf import RosterDay, RosterGroup, RosterSession
 
-#: How a group's state reads on the roster.
-STATE_TEXT = {
-    BookingState.PENDING: _l("待审批"), BookingState.CONFIRMED: _l("待签到"),
-    BookingState.CHECKED_IN: _l("已签到"), BookingState.COMPLETED: _l("已完成"),
-    BookingState.NO_SHOW: _l("未到"), BookingState.CANCELLED: _l("已取消"),
-    BookingState.DECLINED: _l("已拒绝"),
-}
+#: How a group's state reads on the roster: as everywhere for staff, except that a confirmed
+#: group is one the desk still waits for.
+STATE_TEXT = {**STATE_LABELS, BookingState.CONFIRMED: _l("待签到")}
 
 
 @dataclass(frozen=True)

@@ -8,26 +8,13 @@ import json
 from datetime import datetime
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from booking.clock import MUSEUM_TZ, local
-from booking.models import AuditEntry, BookingState, OrganisationKind, Role
+from booking.models import AuditEntry, Role
 from booking.staff_forms import ROLE_LABELS
 
-STATE_LABELS = {
-    BookingState.PENDING: _l("待审批"), BookingState.CONFIRMED: _l("已确认"),
-    BookingState.CHECKED_IN: _l("已签到"), BookingState.COMPLETED: _l("已完成"),
-    BookingState.DECLINED: _l("已拒绝"), BookingState.CANCELLED: _l("已取消"),
-    BookingState.NO_SHOW: _l("未到"),
-}
-ORGANISATION_KIND_LABELS = {
-    OrganisationKind.PARTY_ORGANISATION: _l("党组织"), OrganisationKind.SCHOOL: _l("学校"),
-    OrganisationKind.ENTERPRISE: _l("企业"), OrganisationKind.INSTITUTION: _l("事业单位"),
-    OrganisationKind.GOVERNMENT: _l("机关"), OrganisationKind.COMMUNITY: _l("社区"),
-    OrganisationKind.OTHER: _l("其他"),
-}
 _MISSING = object()
 
 
@@ -50,14 +37,6 @@ def staff_link(*endpoints: str, **values) -> str | None:
         except BuildError:  # needs arguments the navigation cannot supply
             return None
     return None
-
-
-def state_label(state: BookingState) -> str:
-    return str(STATE_LABELS.get(state, state.value))
-
-
-def organisation_kind_label(kind: OrganisationKind) -> str:
-    return str(ORGANISATION_KIND_LABELS.get(kind, kind.value))
 
 
 def role_label(role: Role) -> str:

@@ -20,12 +20,12 @@ from booking.clock import local_today
 from booking.db import db
 from booking.errors import BookingError
 from booking.extensions import limiter
+from booking.labels import state_label
 from booking.models import (AuditEntry, Booking, BookingState, Role, Slot, SlotState,
                             StaffUser, Venue)
 from booking.staff_forms import (ActionForm, AuditFilterForm, DeclineForm, LoginForm,
                                  PasswordResetForm, UserCreateForm, UserRoleForm, role_choices)
-from booking.staff_templates import (audit_changes, organisation_kind_label, role_label,
-                                     shanghai_time, staff_link, state_label)
+from booking.staff_templates import audit_changes, role_label, shanghai_time, staff_link
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -33,7 +33,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 ANY_ROLE = (Role.STAFF, Role.GUIDE)
 AUDIT_PAGE_SIZE = 50
 
-for helper in (staff_link, state_label, organisation_kind_label, role_label, audit_changes):
+# (organisation_kind_label comes from the public blueprint's context processor, booking.views.)
+for helper in (staff_link, state_label, role_label, audit_changes):
     bp.add_app_template_global(helper)
 bp.add_app_template_filter(shanghai_time, "shanghai")
 

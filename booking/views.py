@@ -18,10 +18,12 @@ from booking.clock import local, utcnow
 from booking.db import db
 from booking.errors import BookingError, NotFound
 from booking.extensions import limiter
-from booking.forms import ORGANISATION_KIND_LABELS, BookingForm, FindBookingForm
+from booking.forms import BookingForm, FindBookingForm
 from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, current_language
 from booking.identifiers import mask_phone
-from booking.models import OrganisationKind, Slot, Venue, VenueDay
+from booking.labels import organisation_kind_label
+from booking.models import Booking, Slot, Venue, VenueDay
+from booking.pages import error_page_or_json, private, show_error
 from booking.tokens import normalise_reference
 from booking.workflow import BookingRequest, OrganisationDetails
 
@@ -68,8 +70,7 @@ def plain_number(value) -> str:
 def _public_helpers():
     return {"weekday_name": lambda n, width="wide": babel_dates.get_day_names(
                 width, locale=get_locale())[n],
-            "organisation_kind_label": lambda kind: ORGANISATION_KIND_LABELS.get(
-                kind if isinstance(kind, OrganisationKind) else OrganisationKind(kind), kind),
+            "organisation_kind_label": organisation_kind_label,
             "mask_phone": mask_phone}
 
 
@@ -85,27 +86,9 @@ def _remember_language_from_query(response):
 @bp.app_errorhandler(413)
 def _upload_too_large(error):
     """Bodies over MAX_CONTENT_LENGTH (large attendee files) get a page, not a bare 413."""
-    if request.path.startswith("/api/"):
-        return {"error": {"code": "payload_too_large", "message": _("请求内容过大。")}}, 413
     limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-    return render_template("errors/error.html", status=413, message=_(
-        "上传的内容过大（上限 %(mb)s MB），请只保留姓名一列后再上传。", mb=limit)), 413
-
-
-def _no_store(response):
-    """Pages that carry a manage token: keep them out of caches and Referer headers."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _show_error(form, error: BookingError) -> None:
-    """A rule's refusal beside the field it names, else as a flashed message."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "error")
+    return error_page_or_json(413, "payload_too_large", _("请求内容过大。"), page_message=_(
+        "上传的内容过大（上限 %(mb)s MB），请只保留姓名一列后再上传。", mb=limit))
 
 
 def manage_url(reference: str, token: str) -> str:
@@ -191,7 +174,7 @@ def _slot_availability(slot: Slot) -> capacity_calendar.SlotAvailability:
     return capacity_calendar.slot_availability(db.session, slot, venue_day, utcnow())
 
 
-def _attendee_names(form) -> list[str]:
+def attendee_names(form) -> list[str]:
     """Typed names followed by those in the uploaded file. Raises BookingError on a bad file."""
     names = form.typed_names()
     upload = form.uploaded_file()
@@ -213,20 +196,26 @@ def book(slot_id: int):
                                                  credit_code=form.credit_code.data or None),
                 contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
                 contact_email=form.contact_email.data or "", party_size=form.party_size.data,
-                attendee_names=_attendee_names(form), notes=form.notes.data or "",
+                attendee_names=attendee_names(form), notes=form.notes.data or "",
                 language=current_language()))
             notifications.queue_new_booking_mail(db.session, booking, token)
             db.session.commit()
         except BookingError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
-            session[NEW_BOOKING_KEY] = {"reference": booking.reference, "token": token,
-                                        "at": int(utcnow().timestamp())}
+            remember_new_booking(booking, token)
             return redirect(url_for("booking.confirmation", reference=booking.reference))
     status = 422 if request.method == "POST" else 200
     return render_template("booking/book.html", form=form, slot=slot,
                            availability=_slot_availability(slot)), status
+
+
+def remember_new_booking(booking: Booking, token: str) -> None:
+    """Carry a just-made booking's manage token to its confirmation page, in the session
+    cookie (never in a URL); :func:`confirmation` shows it for CONFIRMATION_SHOWN_FOR."""
+    session[NEW_BOOKING_KEY] = {"reference": booking.reference, "token": token,
+                                "at": int(utcnow().timestamp())}
 
 
 @bp.route("/bookings/<reference>/confirmation")
@@ -244,9 +233,9 @@ def confirmation(reference: str):
         except NotFound:
             booking = None
     if booking is None:
-        return _no_store(current_app.make_response(
+        return private(current_app.make_response(
             render_template("booking/confirmation_gone.html")))
-    return _no_store(current_app.make_response(render_template(
+    return private(current_app.make_response(render_template(
         "booking/confirmation.html", booking=booking,
         manage_link=manage_url(booking.reference, fresh["token"]),
         ics_url=url_for("booking.manage_ics", reference=booking.reference,
@@ -268,7 +257,7 @@ def find():
             db.session.rollback()
             flash(str(error.message), "error")
         else:
-            return _no_store(current_app.make_response(render_template(
+            return private(current_app.make_response(render_template(
                 "booking/find.html", form=FindBookingForm(formdata=None), booking=booking,
                 manage_link=manage_url(booking.reference, token))))
     status = 422 if request.method == "POST" else 200

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,7 +25,8 @@ from booking.errors import BookingError
 from booking.extensions import limiter
 from booking.i18n import current_language
 from booking.models import Role, Slot, VenueDay, WaitlistEntry, WaitlistState
-from booking.views import NEW_BOOKING_KEY
+from booking.pages import private, show_error
+from booking.views import remember_new_booking
 from booking.waitlist_forms import WaitlistActionForm, WaitlistForm
 from booking.workflow import OrganisationDetails, check_slot_open_for_booking
 
@@ -59,21 +59,6 @@ def _expire_due_offers(slot: Slot | None = None) -> None:
         reset_deferred_transactions(token)
 
 
-def _private(response):
-    """Pages reached through a secret link: keep them out of caches and Referer headers."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _show_error(form, error: BookingError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "error")
-
-
 # --- the organisation's side -------------------------------------------------------------
 
 @bp.route("/slots/<int:slot_id>/waitlist", methods=["GET", "POST"])
@@ -95,7 +80,7 @@ def join(slot_id: int):
             db.session.commit()
         except BookingError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             flash(_("已加入候补名单。请收藏本页：有名额时我们会为您保留，并在这里确认。"), "success")
             return redirect(url_for("waitlist.entry", token=token))
@@ -122,7 +107,7 @@ def _queue(slot_id: int) -> list[WaitlistEntry]:
 def _entry_page(token: str, status: int = 200):
     entry = waitlist.find_entry_by_token(db.session, token)
     _expire_due_offers(entry.slot)
-    return _private(current_app.make_response((render_template(
+    return private(current_app.make_response((render_template(
         "booking/waitlist_entry.html", entry=entry, slot=entry.slot, token=token,
         position=waitlist.queue_position(db.session, entry), now=utcnow(),
         action_form=WaitlistActionForm()), status)))
@@ -135,7 +120,7 @@ def entry(token: str):
         return _entry_page(token)
     except BookingError as error:
         db.session.rollback()
-        return _private(current_app.make_response((render_template(
+        return private(current_app.make_response((render_template(
             "errors/error.html", status=error.status, message=str(error.message)),
             error.status)))
 
@@ -153,10 +138,8 @@ def accept(token: str):
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("waitlist.entry", token=token))
-    # Shown on the booking confirmation page, exactly as after booking directly (same payload
-    # as booking.views.book puts in the session).
-    session[NEW_BOOKING_KEY] = {"reference": booking.reference, "token": manage_token,
-                                "at": int(utcnow().timestamp())}
+    # Shown on the booking confirmation page, exactly as after booking directly.
+    remember_new_booking(booking, manage_token)
     return redirect(url_for("booking.confirmation", reference=booking.reference))
 
 

@@ -25,9 +25,10 @@ from booking.extensions import limiter
 from booking.fonts import missing_characters
 from booking.identifiers import mask_name
 from booking.models import Booking, Role, Venue
+from booking.pages import private
 from booking.staff_forms import ActionForm
 from booking.tokens import normalise_reference
-from courses import issuing
+from courses import certificate_lookup, issuing
 from courses.certificate_forms import (ReissueForm, RevokeForm, VerifyForm,
                                        VisitorCertificateForm)
 from courses.certificates import programme_line, render_certificates
@@ -56,15 +57,13 @@ def _pdf(certs, filename: str, inline: bool = False):
     response.headers["Content-Type"] = "application/pdf"
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{quote(filename)}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return private(response)
 
 
 @bp.app_template_global("booking_certificates")
 def _booking_certificates(booking: Booking) -> list[Certificate]:
     """For the manage page's certificate section (booking templates cannot import courses)."""
-    return issuing.booking_certificates(db.session, booking)
+    return certificate_lookup.booking_certificates(db.session, booking)
 
 
 @bp.app_template_global("display_code")
@@ -84,7 +83,7 @@ def _managed_booking(reference: str, token: str) -> Booking:
 @bp.route("/manage/<reference>/<token>/certificates.pdf")
 def manage_all(reference: str, token: str):
     booking = _managed_booking(reference, token)
-    certs = issuing.booking_certificates(db.session, booking)
+    certs = certificate_lookup.booking_certificates(db.session, booking)
     if not certs:
         flash(_("该预约暂无可下载的证书。"), "error")
         return redirect(url_for("booking.manage", reference=reference, token=token))
@@ -94,7 +93,7 @@ def manage_all(reference: str, token: str):
 @bp.route("/manage/<reference>/<token>/certificates/<int:cert_id>.pdf")
 def manage_one(reference: str, token: str, cert_id: int):
     booking = _managed_booking(reference, token)
-    cert = next((c for c in issuing.booking_certificates(db.session, booking)
+    cert = next((c for c in certificate_lookup.booking_certificates(db.session, booking)
                  if c.id == cert_id), None)
     if cert is None:
         abort(404)
@@ -110,8 +109,8 @@ def visitor():
     lookup_error = None
     if form.validate_on_submit():
         try:
-            certs = issuing.find_visitor_certificates(db.session, form.reference.data,
-                                                      form.name.data)
+            certs = certificate_lookup.find_visitor_certificates(
+                db.session, form.reference.data, form.name.data)
         except NotFound as error:
             lookup_error = str(error.message)
         else:
@@ -129,7 +128,7 @@ def verify_form():
     asked = "code" in request.args
     form = VerifyForm(request.args if asked else None)
     if asked and form.validate():
-        code = issuing.normalise_code(form.code.data)
+        code = certificate_lookup.normalise_code(form.code.data)
         if code:
             return redirect(url_for(".verify", code=code))
         form.code.errors = [_("验证码格式不正确。")]
@@ -142,7 +141,7 @@ def verify_form():
 def verify(code: str):
     form = VerifyForm(formdata=None)
     try:
-        cert = issuing.find_by_code(db.session, code)
+        cert = certificate_lookup.find_by_code(db.session, code)
     except NotFound:
         return render_template("courses/verify.html", form=form, cert=None, searched=True), 404
     if code != cert.verification_code:  # typed with dashes or in lower case
@@ -192,7 +191,7 @@ def _back(course_session: CourseSession, anchor: str = ""):
 @RUNS_SESSIONS
 def index():
     now = utcnow()
-    recent = issuing.recent_sessions(db.session, now, RECENT_DAYS, _user())
+    recent = certificate_lookup.recent_sessions(db.session, now, RECENT_DAYS, _user())
     return render_template("courses/staff/certificates.html", sessions=recent, days=RECENT_DAYS,
                            venues=db.session.scalars(select(Venue).order_by(Venue.position)))
 
@@ -209,7 +208,7 @@ def slot(slot_id: int):
 
 def _session_page(course_session: CourseSession, status: int = 200, *, failed_form=None,
                   failed_id: int | None = None):
-    certs = issuing.session_certificates(db.session, course_session)
+    certs = certificate_lookup.session_certificates(db.session, course_session)
     valid = [c for c in certs if c.state is CertificateState.VALID]
     # One form per certificate, prefixed by its id so that every field id on the page is unique.
     revoke_forms = {c.id: RevokeForm(formdata=None, prefix=f"c{c.id}") for c in valid}
@@ -222,7 +221,7 @@ def _session_page(course_session: CourseSession, status: int = 200, *, failed_fo
     return render_template(
         "courses/staff/certificates_session.html", course_session=course_session,
         slot=course_session.slot, certs=certs, valid_count=len(valid),
-        bookings=issuing.certified_bookings(db.session, course_session),
+        bookings=certificate_lookup.certified_bookings(db.session, course_session),
         issued=Counter(c.attendee.booking_id for c in certs if c.latest), lacking=lacking,
         unticked=[c for c in valid if not c.attendee.attended], now=utcnow(),
         may_manage=_user().has_role(Role.STAFF), action_form=ActionForm(),
@@ -239,7 +238,7 @@ def session_page(session_id: int):
 @RUNS_SESSIONS
 def session_pdf(session_id: int):
     course_session = _course_session(session_id)
-    valid = [c for c in issuing.session_certificates(db.session, course_session)
+    valid = [c for c in certificate_lookup.session_certificates(db.session, course_session)
              if c.state is CertificateState.VALID]
     if not valid:
         flash(_("该场次还没有有效的证书。"), "error")

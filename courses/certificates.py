@@ -4,15 +4,14 @@ A pure renderer: plain :class:`CertificateData` in, PDF bytes out; no Flask, no
 database. One A4-landscape page per certificate.
 
 Speed matters (a study tour can mean thousands of certificates in one PDF), so
-what many pages share -- the border, a title, an issuing unit's seal -- is drawn
-once per document as a Form XObject and placed with ``doForm``, and the QR code
-is one filled path of merged module runs.
+what many pages share -- the border, a title, an issuing unit's seal, drawn by
+:mod:`courses.certificate_artwork` -- is drawn once per document as a Form XObject
+and placed with ``doForm``, and the QR code is one filled path of merged module runs.
 """
 from __future__ import annotations
 
 import hashlib
 import io
-import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,34 +19,23 @@ from functools import lru_cache
 from typing import Iterable
 
 from reportlab.lib.colors import Color, HexColor
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as pdfcanvas
 
 from booking.fonts import KAI, SANS, draw_text, register_fonts, run_width, split_runs, text_width
+from courses.certificate_artwork import (GOLD, PAGE_H, PAGE_W, SEAL_R, SEAL_X, SEAL_Y, TITLE_EN,
+                                         draw_border, draw_seal, draw_title)
 from courses.qr import QR_EC, QR_MASK, qr_codewords, qr_matrix
 
 # The QR names are re-exported for callers that imported them from here before courses.qr.
 __all__ = ["CertificateData", "render_certificate", "render_certificates", "programme_line",
            "TITLE_EN", "QR_EC", "QR_MASK", "qr_codewords", "qr_matrix"]
 
-PAGE_W, PAGE_H = landscape(A4)
-RED = HexColor("#B3151B")
-SEAL_RED = HexColor("#D0141C")
-GOLD = HexColor("#C29A4B")
-PAPER = HexColor("#FFFCF3")
 INK = HexColor("#262220")
 MUTED = HexColor("#6E6259")
-
-# English lines under the known titles; any other title simply has none.
-TITLE_EN = {"学习证明": "CERTIFICATE OF STUDY", "研学证明": "CERTIFICATE OF STUDY TOUR",
-            "参观证明": "CERTIFICATE OF VISIT"}
 
 BODY_LEFT, BODY_RIGHT = 118.0, PAGE_W - 118.0
 BODY_SIZE, BODY_LEADING = 16.0, 31.0
 QR_X, QR_Y, QR_SIZE = BODY_LEFT, 60.0, 76.0
-SEAL_X, SEAL_Y, SEAL_R = PAGE_W - 196.0, 140.0, 52.0
 
 
 @dataclass(frozen=True)
@@ -123,8 +111,8 @@ def _form(c, forms: dict, key: tuple, draw) -> None:
 
 
 def _draw_page(c, cert: CertificateData, forms: dict) -> None:
-    _form(c, forms, ("border",), _draw_border)
-    _form(c, forms, ("title", cert.title), lambda c: _draw_title(c, cert.title))
+    _form(c, forms, ("border",), draw_border)
+    _form(c, forms, ("title", cert.title), lambda c: draw_title(c, cert.title))
     if cert.status:
         _draw_status(c, cert.status)
     _fill(c, MUTED)
@@ -168,7 +156,8 @@ def _draw_page(c, cert: CertificateData, forms: dict) -> None:
     c.saveState()
     c.setBlendMode("Multiply")
     seal_key = hashlib.sha1(cert.seal).hexdigest() if cert.seal else None
-    _form(c, forms, ("seal", cert.issuing_unit, seal_key), lambda c: _draw_seal(c, cert))
+    _form(c, forms, ("seal", cert.issuing_unit, seal_key),
+          lambda c: draw_seal(c, cert.issuing_unit, cert.seal))
     c.restoreState()
 
 
@@ -293,121 +282,3 @@ def _draw_status(c, status: str) -> None:
     c.rotate(20)
     draw_text(c, 0, 0, status, SANS, 66, "centre")
     c.restoreState()
-
-
-# ---- static parts, drawn once per document as forms -------------------------
-
-def _draw_border(c) -> None:
-    c.setFillColor(PAPER)
-    c.rect(0, 0, PAGE_W, PAGE_H, stroke=0, fill=1)
-    c.setStrokeColor(RED)
-    c.setLineWidth(5)
-    c.rect(22, 22, PAGE_W - 44, PAGE_H - 44, stroke=1, fill=0)
-    c.setStrokeColor(GOLD)
-    c.setLineWidth(1.3)
-    c.rect(30, 30, PAGE_W - 60, PAGE_H - 60, stroke=1, fill=0)
-    c.setLineWidth(0.5)
-    c.rect(34, 34, PAGE_W - 68, PAGE_H - 68, stroke=1, fill=0)
-    _rosette(c, PAGE_W / 2, PAGE_H / 2 - 20, 135.0)
-    for sx, sy in ((1, 1), (-1, 1), (1, -1), (-1, -1)):
-        c.saveState()
-        c.translate(PAGE_W / 2 - sx * (PAGE_W / 2 - 34), PAGE_H / 2 - sy * (PAGE_H / 2 - 34))
-        c.scale(sx, sy)
-        _corner_fret(c)
-        c.restoreState()
-
-
-def _rosette(c, cx: float, cy: float, r: float) -> None:
-    """A faint guilloche rosette behind the text, as on security-printed paper."""
-    c.setStrokeColor(HexColor("#F3E9D2"))
-    c.setLineWidth(0.4)
-    p = c.beginPath()
-    for k in range(24):
-        phase = k * math.pi / 12
-        for i in range(0, 361, 2):
-            t = math.radians(i)
-            rad = r * (0.78 + 0.22 * math.sin(9 * t + phase))
-            (p.moveTo if i == 0 else p.lineTo)(cx + rad * math.cos(t), cy + rad * math.sin(t))
-    c.drawPath(p, stroke=1, fill=0)
-
-
-def _corner_fret(c) -> None:
-    """A 回纹 (key-fret) corner ornament in red, inside the gold rule."""
-    c.setStrokeColor(RED)
-    c.setLineWidth(1.6)
-    p = c.beginPath()
-    spiral = ((18, 12), (18, 36), (36, 36), (36, 18), (24, 18), (24, 30), (30, 30), (30, 24))
-    for points in (((6, 70), (6, 6), (70, 6)), ((12, 52), (12, 12), (52, 12)), spiral):
-        p.moveTo(*points[0])
-        for pt in points[1:]:
-            p.lineTo(*pt)
-    c.drawPath(p, stroke=1, fill=0)
-    c.setFillColor(GOLD)
-    for x, y in ((70, 6), (6, 70)):
-        _diamond(c, x, y, 3, 3)
-
-
-def _diamond(c, x: float, y: float, w: float, h: float) -> None:
-    p = c.beginPath()
-    p.moveTo(x - w, y); p.lineTo(x, y + h); p.lineTo(x + w, y); p.lineTo(x, y - h); p.close()
-    c.drawPath(p, stroke=0, fill=1)
-
-
-def _draw_title(c, title: str) -> None:
-    size, spacing, y = 42.0, 22.0, PAGE_H - 132
-    c.setFillColor(RED)
-    c.setStrokeColor(RED)
-    c.setLineWidth(0.7)
-    # Kai has no bold face: fill and stroke the outline (text render mode 2).
-    tx = c.beginText(PAGE_W / 2 - (text_width(title, KAI, size, spacing) - spacing) / 2, y)
-    tx.setTextRenderMode(2)
-    tx.setCharSpace(spacing)
-    for name, run in split_runs(title, KAI):
-        tx.setFont(name, size)
-        tx.textOut(run)
-    c.drawText(tx)
-    english = TITLE_EN.get(title.replace(" ", ""))
-    if english:
-        c.setFillColor(GOLD)
-        draw_text(c, PAGE_W / 2, y - 26, english, SANS, 9, "centre", char_space=3)
-    c.setStrokeColor(GOLD)
-    c.setFillColor(GOLD)
-    c.setLineWidth(0.8)
-    for sign in (-1, 1):
-        c.line(PAGE_W / 2 + sign * 14, y - 40, PAGE_W / 2 + sign * 150, y - 40)
-    _diamond(c, PAGE_W / 2, y - 40, 6, 4)
-
-
-def _draw_seal(c, cert: CertificateData) -> None:
-    if cert.seal:
-        c.drawImage(ImageReader(io.BytesIO(cert.seal)), SEAL_X - SEAL_R, SEAL_Y - SEAL_R,
-                    2 * SEAL_R, 2 * SEAL_R, mask="auto", preserveAspectRatio=True)
-        return
-    c.setStrokeColor(SEAL_RED)
-    c.setFillColor(SEAL_RED)
-    c.setLineWidth(3.4)
-    c.circle(SEAL_X, SEAL_Y, SEAL_R, stroke=1, fill=0)
-    # Five-pointed star in the middle.
-    p = c.beginPath()
-    for k in range(10):
-        rad, a = (19 if k % 2 == 0 else 19 * 0.382), math.radians(90 + 36 * k)
-        (p.moveTo if k == 0 else p.lineTo)(SEAL_X + rad * math.cos(a), SEAL_Y + rad * math.sin(a))
-    p.close()
-    c.drawPath(p, stroke=0, fill=1)
-    # The unit's name along the upper arc, left to right, each glyph upright to the centre.
-    chars = [ch for ch in cert.issuing_unit if not ch.isspace()]
-    step = min(40.0, 220.0 / max(len(chars) - 1, 1))
-    size = min(15.0, max(7.0, 0.8 * (SEAL_R - 16) * math.radians(step)))
-    c.setLineWidth(0.3)   # a touch of stroke makes the glyphs read as carved
-    for i, ch in enumerate(chars):
-        c.saveState()
-        c.translate(SEAL_X, SEAL_Y)
-        c.rotate(step * (len(chars) - 1) / 2 - i * step)
-        tx = c.beginText()
-        tx.setTextRenderMode(2)
-        for name, run in split_runs(ch, SANS):
-            tx.setFont(name, size)
-            tx.setTextOrigin(-pdfmetrics.stringWidth(run, name, size) / 2, SEAL_R - 7 - size)
-            tx.textOut(run)
-        c.drawText(tx)
-        c.restoreState()

@@ -36,6 +36,7 @@ from booking.clock import local_today, utcnow
 from booking.db import db
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, localized
 from booking.models import Booking, BookingState, Role, Slot, SlotState, StaffUser, Venue
+from booking.pages import private
 from booking.staff_forms import ActionForm
 from courses.ics import FeedEvent, feed_etag, feed_last_modified, render_feed
 from courses.models import Course, CourseSession, Lecturer
@@ -273,6 +274,4 @@ def lecturer_feed_token(lecturer_id: int):
     response = current_app.make_response(render_template(
         "feeds/lecturer_token.html", lecturer=lecturer,
         links=feed_links("feeds.lecturer_sessions", token=token)))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return private(response)

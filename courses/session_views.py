@@ -14,13 +14,14 @@ from booking.clock import local_today
 from booking.db import db
 from booking.errors import BookingError
 from booking.models import Room, Venue, VenueDay
+from booking.pages import show_error
 from booking.staff_forms import ActionForm
 from courses import scheduling
 from courses.forms import (NONE, AgendaFilterForm, CancelForm, ClosureForm, PatternForm,
                            SessionEditForm, SessionForm)
 from courses.models import Course, CourseSession, Lecturer
-from courses.staff_views import (SLOT_STATE_LABELS, all_venues, bp, current_staff, get_or_404,
-                                 pick, show_error, staff_only)
+from courses.staff_views import (SLOT_STATE_LABELS, all_venues, bp, current_staff, pick,
+                                 staff_only)
 
 AGENDA_DAYS = 14
 MAX_AGENDA_DAYS = 93
@@ -70,7 +71,7 @@ def sessions():
 
 def _course_from_args() -> Course | None:
     course_id = request.args.get("course", "")
-    return get_or_404(Course, int(course_id)) if course_id.isdigit() else None
+    return db.get_or_404(Course, int(course_id)) if course_id.isdigit() else None
 
 
 def _session_choices(form, course: Course) -> None:
@@ -153,7 +154,7 @@ def session_pattern():
 
 
 def _session_or_404(session_id: int) -> CourseSession:
-    return get_or_404(CourseSession, session_id)
+    return db.get_or_404(CourseSession, session_id)
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -228,7 +229,7 @@ def closures_page():
     form.set_choices(all_venues())
     if not form.validate_on_submit():
         return _closures_page(form, status=422 if form.errors else 200)
-    venue = get_or_404(Venue, form.venue.data)
+    venue = db.get_or_404(Venue, form.venue.data)
     day = form.day.data
     try:
         if form.kind.data == "open":
@@ -254,7 +255,7 @@ def closures_page():
 @bp.route("/closures/<int:venue_day_id>/remove", methods=["POST"])
 @staff_only
 def closure_remove(venue_day_id: int):
-    venue_day = get_or_404(VenueDay, venue_day_id)
+    venue_day = db.get_or_404(VenueDay, venue_day_id)
     if ActionForm().validate_on_submit():
         try:
             closures.reopen_day(db.session, venue_day.venue, venue_day.day, current_staff())

@@ -17,6 +17,7 @@ from booking.clock import local_today, utcnow
 from booking.db import db
 from booking.errors import BookingError
 from booking.models import Role, Room, SlotState, StaffUser, Venue
+from booking.pages import show_error
 from booking.staff_forms import ActionForm
 from courses import catalogue
 from courses import lecturers as lecturer_rules
@@ -39,22 +40,6 @@ def _scheduler_helpers():
 
 def current_staff() -> StaffUser:
     return current_user._get_current_object()
-
-
-def show_error(form, error: BookingError) -> None:
-    """A rule's refusal beside the field it names, else as a flashed message."""
-    field = getattr(form, error.field, None) if form is not None and error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "error")
-
-
-def get_or_404(model, object_id: int):
-    found = db.session.get(model, object_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def all_venues() -> list[Venue]:
@@ -139,7 +124,7 @@ def course_new():
 @bp.route("/catalogue/<int:course_id>/edit", methods=["GET", "POST"])
 @staff_only
 def course_edit(course_id: int):
-    course = get_or_404(Course, course_id)
+    course = db.get_or_404(Course, course_id)
     form = _course_form(course)
     if form.validate_on_submit():
         try:
@@ -159,7 +144,7 @@ def course_edit(course_id: int):
 @bp.route("/catalogue/<int:course_id>/<any(activate, deactivate):action>", methods=["POST"])
 @staff_only
 def course_set_active(course_id: int, action: str):
-    course = get_or_404(Course, course_id)
+    course = db.get_or_404(Course, course_id)
     if ActionForm().validate_on_submit():
         catalogue.set_course_active(db.session, course, action == "activate", current_staff())
         db.session.commit()
@@ -232,7 +217,7 @@ def lecturer_new():
 @bp.route("/lecturers/<int:lecturer_id>/edit", methods=["GET", "POST"])
 @staff_only
 def lecturer_edit(lecturer_id: int):
-    lecturer = get_or_404(Lecturer, lecturer_id)
+    lecturer = db.get_or_404(Lecturer, lecturer_id)
     form = _lecturer_form(lecturer)
     if form.validate_on_submit():
         try:
@@ -251,7 +236,7 @@ def lecturer_edit(lecturer_id: int):
 @bp.route("/lecturers/<int:lecturer_id>/absences", methods=["POST"])
 @staff_only
 def absence_add(lecturer_id: int):
-    lecturer = get_or_404(Lecturer, lecturer_id)
+    lecturer = db.get_or_404(Lecturer, lecturer_id)
     form = AbsenceForm()
     clashing = []
     if form.validate_on_submit():
@@ -275,7 +260,7 @@ def absence_add(lecturer_id: int):
 @bp.route("/lecturers/<int:lecturer_id>/absences/<int:absence_id>/delete", methods=["POST"])
 @staff_only
 def absence_remove(lecturer_id: int, absence_id: int):
-    absence = get_or_404(LecturerAbsence, absence_id)
+    absence = db.get_or_404(LecturerAbsence, absence_id)
     if absence.lecturer_id != lecturer_id:
         abort(404)
     if ActionForm().validate_on_submit():

@@ -2,10 +2,18 @@
 a client, a CLI runner, and ``create_*`` factories that build just what a test needs."""
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import re
+import shutil
+import socket
+import subprocess
+import threading
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -398,3 +406,129 @@ def create_attended_group(app, create_venue, create_course, create_slot):
         db.session.commit()
         return course_session, booking, token
     return factory
+
+
+@pytest.fixture
+def book_ahead(create_booking):
+    """Book a slot (past or future) as if two weeks before it, when booking was open;
+    returns the booking."""
+    def factory(slot, party_size: int = 10, **kw):
+        booking, _ = create_booking(slot, party_size,
+                                    now=slot.starts_at - timedelta(days=14), **kw)
+        return booking
+    return factory
+
+
+# --- a live server and headless Chromium, for the slow browser tests -------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@functools.cache
+def browser_skip_reason() -> str | None:
+    """Why browser tests cannot run here (Chromium, a CJK font or playwright missing), or None.
+
+    The reasons name the missing tool, so that under CI such a skip counts as a failure.
+    """
+    if not os.path.exists(CHROMIUM):
+        return f"Debian's Chromium is not installed at {CHROMIUM}"
+    if shutil.which("fc-list") is None or not subprocess.run(
+            ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout.strip():
+        return "no CJK font installed (`fc-list :lang=zh` is empty)"
+    try:
+        importlib.import_module("playwright.sync_api")
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _serving(application, port: int = 0):
+    """``application`` served from a background thread on 127.0.0.1; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    http = make_server("127.0.0.1", port, application, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's ``app`` served over HTTP from a background thread: its base URL.
+
+    Commit (end) the test's own transaction before the server writes, or SQLite blocks it.
+    """
+    with _serving(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The app with the demo world on a SQLite database of its own, served from a thread for
+    one test module: (base URL, app)."""
+    from booking.db import db
+    from courses.demo import load_demo
+    from run import create_app
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    database = tmp_path_factory.mktemp("demo-server") / "museum.db"
+    application = create_app({"DATABASE_URL": f"sqlite:///{database}",
+                              "SECRET_KEY": "browser-test", "PUBLIC_BASE_URL": base_url,
+                              "RATELIMIT_ENABLED": False})
+    with application.app_context():
+        db.create_all()
+        load_demo(db.session)
+        db.session.commit()
+    try:
+        with _serving(application, port):
+            yield base_url, application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium, shared by a module's tests; skipped (failed under CI) when
+    Chromium, a CJK font or playwright is missing."""
+    reason = browser_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, base_url: str, language: str, viewport: dict, **context_options):
+    """A page in a fresh browser context that shows the site in ``language``."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN", **context_options)
+    context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
+    return context.new_page()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(tmp_path_factory) -> Path:
+    """Where browser tests leave screenshots for people: $SCREENSHOT_DIR, or a temporary one."""
+    wanted = os.environ.get("SCREENSHOT_DIR")
+    directory = Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

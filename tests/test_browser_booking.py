@@ -6,106 +6,18 @@ are written to $SCREENSHOT_DIR (or the test's temporary directory) for people to
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import threading
-from pathlib import Path
 
 import pytest
 
+from conftest import DESKTOP, PHONE, browser_skip_reason, new_page
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+if browser_skip_reason():
+    pytest.skip(browser_skip_reason(), allow_module_level=True)
 
-
-def _has_cjk_font() -> bool:
-    if shutil.which("fc-list") is None:
-        return False
-    listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
-    return bool(listed.stdout.strip())
-
-
-def _skip_reason() -> str | None:
-    if not os.path.exists(CHROMIUM):
-        return f"Debian's Chromium is not installed at {CHROMIUM}"
-    if not _has_cjk_font():
-        return "no CJK font installed (`fc-list :lang=zh` is empty)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
-
-
-if _skip_reason():
-    pytest.skip(_skip_reason(), allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app with the demo world, served from a thread; yields its base URL and app."""
-    from werkzeug.serving import make_server
-
-    from booking.db import db
-    from courses.demo import load_demo
-    from run import create_app
-
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    database = tmp_path_factory.mktemp("browser") / "museum.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "browser-test",
-                      "PUBLIC_BASE_URL": base_url, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        db.create_all()
-        load_demo(db.session)
-        db.session.commit()
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base_url, app
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def screenshot_dir(tmp_path_factory) -> Path:
-    wanted = os.environ.get("SCREENSHOT_DIR")
-    directory = Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _new_page(browser, base_url: str, language: str, viewport: dict) -> Page:
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
-    return context.new_page()
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def _open_a_bookable_day(page: Page) -> None:
@@ -134,10 +46,10 @@ def _reference_in_database(app, reference: str) -> bool:
 
 @pytest.mark.parametrize(("language", "viewport"), [("zh", PHONE), ("en", DESKTOP)],
                          ids=["zh-phone", "en-desktop"])
-def test_a_group_books_a_session_through_the_ui_and_gets_a_reference(server, browser, language,
-                                                                     viewport):
-    base_url, app = server
-    page = _new_page(browser, base_url, language, viewport)
+def test_a_group_books_a_session_through_the_ui_and_gets_a_reference(demo_server, browser,
+                                                                     language, viewport):
+    base_url, app = demo_server
+    page = new_page(browser, base_url, language, viewport)
     page.goto(base_url + "/")
 
     page.locator("#venue-lbc a.button").first.click()  # the venue's booking calendar
@@ -165,12 +77,12 @@ def test_a_group_books_a_session_through_the_ui_and_gets_a_reference(server, bro
     page.context.close()
 
 
-def test_screenshots_of_calendar_and_form_in_both_languages_and_sizes(server, browser,
+def test_screenshots_of_calendar_and_form_in_both_languages_and_sizes(demo_server, browser,
                                                                      screenshot_dir):
-    base_url, _ = server
+    base_url, _ = demo_server
     for language in ("zh", "en"):
         for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-            page = _new_page(browser, base_url, language, viewport)
+            page = new_page(browser, base_url, language, viewport)
             page.goto(base_url + "/venues/LBC/calendar")
             _open_a_bookable_day(page)
             calendar_url = page.url  # the day view; shoot its month too

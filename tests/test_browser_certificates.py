@@ -8,54 +8,18 @@ phone and a desktop, in both languages, go to $SCREENSHOT_DIR (or a temporary di
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import socket
-import subprocess
-import threading
-from pathlib import Path
 
 import pytest
 
+from conftest import DESKTOP, PHONE, browser_skip_reason, new_page
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+if browser_skip_reason():
+    pytest.skip(browser_skip_reason(), allow_module_level=True)
 
-
-def _has_cjk_font() -> bool:
-    if shutil.which("fc-list") is None:
-        return False
-    listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
-    return bool(listed.stdout.strip())
-
-
-def _skip_reason() -> str | None:
-    if not os.path.exists(CHROMIUM):
-        return f"Debian's Chromium is not installed at {CHROMIUM}"
-    if not _has_cjk_font():
-        return "no CJK font installed (`fc-list :lang=zh` is empty)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
-
-
-if _skip_reason():
-    pytest.skip(_skip_reason(), allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from playwright.sync_api import expect  # noqa: E402
 
 
 def _issue_for_a_past_session(app) -> dict:
@@ -88,55 +52,10 @@ def _issue_for_a_past_session(app) -> dict:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    from booking.db import db
-    from courses.demo import load_demo
-    from run import create_app
-
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    database = tmp_path_factory.mktemp("browser-certificates") / "museum.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "browser-test",
-                      "PUBLIC_BASE_URL": base_url, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        db.create_all()
-        load_demo(db.session)
-        db.session.commit()
-    facts = _issue_for_a_past_session(app)
-    http = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base_url, facts
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def screenshot_dir(tmp_path_factory) -> Path:
-    wanted = os.environ.get("SCREENSHOT_DIR")
-    directory = Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _new_page(browser, base_url: str, language: str, viewport: dict):
-    context = browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
-    context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
-    return context.new_page()
+def server(demo_server):
+    """The demo world served, with one past session's certificates issued: (base URL, facts)."""
+    base_url, app = demo_server
+    return base_url, _issue_for_a_past_session(app)
 
 
 def _masked(name: str) -> str:
@@ -151,7 +70,7 @@ def test_a_visitor_downloads_their_certificate_and_verifies_it(server, browser, 
     from pypdf import PdfReader
 
     base_url, facts = server
-    page = _new_page(browser, base_url, language, viewport)
+    page = new_page(browser, base_url, language, viewport, accept_downloads=True)
     page.goto(base_url + "/certificates")
     page.fill("#reference", facts["reference"].lower())
     page.fill("#name", facts["name"])
@@ -180,7 +99,7 @@ def test_a_visitor_downloads_their_certificate_and_verifies_it(server, browser, 
 
 def test_a_wrong_name_gets_a_message_not_a_download(server, browser):
     base_url, facts = server
-    page = _new_page(browser, base_url, "zh", PHONE)
+    page = new_page(browser, base_url, "zh", PHONE, accept_downloads=True)
     page.goto(base_url + "/certificates")
     page.fill("#reference", facts["reference"])
     page.fill("#name", facts["name"] + "某")
@@ -191,7 +110,7 @@ def test_a_wrong_name_gets_a_message_not_a_download(server, browser):
 
 def test_a_code_typed_into_the_verification_form_opens_its_page(server, browser):
     base_url, facts = server
-    page = _new_page(browser, base_url, "zh", DESKTOP)
+    page = new_page(browser, base_url, "zh", DESKTOP, accept_downloads=True)
     page.goto(base_url + "/verify")
     code = facts["code"]
     page.fill("#code", f"{code[:4]}-{code[4:8]}-{code[8:]}".lower())
@@ -208,7 +127,7 @@ def test_screenshots_of_the_certificate_pages(server, browser, screenshot_dir):
              "verify-unknown": "/verify/ABCDEFGHJKMN"}
     for language in ("zh", "en"):
         for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-            page = _new_page(browser, base_url, language, viewport)
+            page = new_page(browser, base_url, language, viewport, accept_downloads=True)
             for name, path in pages.items():
                 page.goto(base_url + path)
                 page.screenshot(path=screenshot_dir / f"cert-{name}-{language}-{size}.png",

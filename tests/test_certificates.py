@@ -20,7 +20,7 @@ from booking.clock import local
 from booking.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, Role
-from courses import issuing
+from courses import certificate_lookup, issuing
 from courses.certificates import render_certificates
 from courses.models import (Certificate, CertificateCounter, CertificateState, CourseKind,
                             CourseSession)
@@ -331,10 +331,10 @@ def test_a_revoked_certificate_can_be_reissued(create_attended_group, create_use
 def test_a_visitor_name_matches_however_the_dot_is_typed(create_attended_group, typed):
     course_session, booking, _ = create_attended_group(["阿卜杜拉·艾力", "Anna Müller"])
     issue(course_session)
-    (found,) = issuing.find_visitor_certificates(db.session, booking.display_reference.lower(),
-                                                 typed)
+    (found,) = certificate_lookup.find_visitor_certificates(
+        db.session, booking.display_reference.lower(), typed)
     assert found.name == "阿卜杜拉·艾力"
-    assert [c.name for c in issuing.find_visitor_certificates(
+    assert [c.name for c in certificate_lookup.find_visitor_certificates(
         db.session, booking.reference, "anna  MÜLLER")] == ["Anna Müller"]
 
 
@@ -344,7 +344,7 @@ def test_a_wrong_reference_and_a_wrong_name_raise_the_same_error(create_attended
     errors = []
     for reference, name in ((booking.reference, "王小红"), ("ZZZZZZZZ", "王晓红"), ("", "")):
         with pytest.raises(BookingError) as refused:
-            issuing.find_visitor_certificates(db.session, reference, name)
+            certificate_lookup.find_visitor_certificates(db.session, reference, name)
         errors.append((refused.value.code, str(refused.value.message), refused.value.status))
     assert errors[0] == errors[1] == errors[2]
 

@@ -12,7 +12,7 @@ from booking.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, BookingState, Organisation, Role, VenueDay
 from booking.workflow import create_booking as book
-from tests.conftest import booking_request, next_open_day
+from conftest import booking_request, next_open_day
 
 POLICY = checkin.NoShowPolicy(limit=3, window_days=90, suspension_days=90)
 
@@ -36,16 +36,6 @@ def venue(create_venue):
 @pytest.fixture
 def staff(create_user):
     return create_user("desk", Role.STAFF)
-
-
-@pytest.fixture
-def book_ahead(create_booking):
-    """Book a slot (past or future) as if two weeks before it, when booking was open."""
-    def factory(slot, party_size: int = 10, **kw):
-        booking, _ = create_booking(slot, party_size,
-                                    now=slot.starts_at - timedelta(days=14), **kw)
-        return booking
-    return factory
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from booking.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, BookingState, Role, SlotState, VenueDay
 from courses import scheduling
-from tests.conftest import next_open_day
+from conftest import next_open_day
 
 REASON = "讲解员临时外出宣讲"
 

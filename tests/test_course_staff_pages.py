@@ -12,7 +12,7 @@ from booking.db import db
 from booking.models import BookingState, Role, Slot, SlotState, VenueDay
 from courses import scheduling
 from courses.models import Course, CourseKind, Lecturer, LecturerAbsence
-from tests.conftest import next_open_day
+from conftest import next_open_day
 
 # The pages schedule with the real clock: a fixed day far enough ahead, and a week of 2027
 # that contains the holiday Monday 4 October.

@@ -7,7 +7,6 @@ import asyncio
 import email
 import email.policy
 import re
-import socket
 import threading
 from datetime import datetime, time, timedelta
 
@@ -20,7 +19,7 @@ from booking import mailer, notifications, waitlist, workflow
 from booking.clock import at_local, local_today, utcnow
 from booking.db import db, deferred_transactions
 from booking.models import Booking, OutboxMessage, Role
-from conftest import booking_request, next_open_day
+from conftest import booking_request, free_port, next_open_day
 from courses.scheduling import schedule_session
 
 pytestmark = pytest.mark.slow  # a real SMTP server per test
@@ -54,12 +53,6 @@ class Inbox:
 
     def message_ids(self) -> list[str]:
         return [message["Message-ID"] for message in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SmtpServer:

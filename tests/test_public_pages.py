@@ -12,7 +12,7 @@ from booking.calendar import Availability, ClosedReason
 from booking.clock import at_local, local_today
 from booking.db import db
 from booking.models import VenueDay
-from tests.conftest import next_open_day
+from conftest import next_open_day
 
 
 def text_of(response) -> str:

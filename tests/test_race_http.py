@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from datetime import time as clock, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_app
+from conftest import free_port, make_app
 from sqlalchemy import func, select
 
 from booking.clock import at_local, local_today
@@ -44,12 +43,6 @@ CONCURRENCY = 80
 PARTY_SIZES = (10, 25, 10, 18, 12, 10, 20, 15, 10, 22)
 REQUEST_TIMEOUT = 30
 STARTUP_TIMEOUT = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _prepare_slots(database_url: str) -> tuple[int, int]:
@@ -168,7 +161,7 @@ def race_server(backend, empty_database_url, tmp_path):
                RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1")
     env.pop("FLASK_APP", None)
     slot_id, warm_up_slot_id = _prepare_slots(empty_database_url)
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(

@@ -3,9 +3,7 @@ and the staff pages and API that check groups in."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import threading
 from contextlib import contextmanager
 from datetime import time, timedelta
 from urllib.parse import unquote
@@ -19,6 +17,7 @@ from booking.db import db
 from booking.models import AuditEntry, Booking, BookingState, Role, Venue
 from booking.roster import build_roster, load_day
 from booking.workflow import cancel_booking
+from conftest import DESKTOP
 
 
 @contextmanager
@@ -48,16 +47,6 @@ def venue(create_venue):
 @pytest.fixture
 def staff(create_user):
     return create_user("desk", Role.STAFF)
-
-
-@pytest.fixture
-def book_ahead(create_booking):
-    """Book as if two weeks before the session, when booking was open."""
-    def factory(slot, party_size: int = 10, **kw):
-        booking, _ = create_booking(slot, party_size,
-                                    now=slot.starts_at - timedelta(days=14), **kw)
-        return booking
-    return factory
 
 
 @pytest.fixture
@@ -413,62 +402,44 @@ class TestWithCsrf:
 
 # --- in the browser ------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 @pytest.mark.slow
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}")
 class TestMorningAtTheFrontDesk:
     @pytest.fixture
     def app_config(self):
         return {"WTF_CSRF_ENABLED": True}
 
-    @pytest.fixture
-    def live_url(self, app):
-        from werkzeug.serving import make_server
-        http = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=http.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{http.server_port}"
-        http.shutdown()
-        thread.join(timeout=10)
-
     def test_staff_approve_check_in_and_tick_attendees(self, running_slot, book_ahead, staff,
-                                                       live_url, tmp_path):
-        from playwright.sync_api import expect, sync_playwright
+                                                       live_server, browser, tmp_path):
+        from playwright.sync_api import expect
         booking = book_ahead(running_slot(requires_approval=True), 3,
                              organisation_name="开州区汉丰街道党工委",
                              attendee_names=["甲某", "乙某", "丙某"])
         reference = booking.reference
         db.session.commit()  # end the test's read transaction: the server thread writes
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{live_url}/staff/login")
-            page.fill("input[name=username]", "desk")
-            page.fill("input[name=password]", "correct horse battery")
-            page.click("button[type=submit]")
-            page.goto(f"{live_url}/staff/approvals")
-            page.locator(f"#booking-{reference} button", has_text="批准").click()
-            page.goto(f"{live_url}/staff/roster/")
-            row = page.locator(f"#g-{reference}")
-            expect(row).to_contain_text("待签到")
-            row.locator("input[name=headcount]").fill("3")
-            row.locator("form.checkin-form button").click()
-            expect(page.locator(".flash-success")).to_contain_text("已签到，到场 3 人")
-            row = page.locator(f"#g-{reference}")
-            row.locator("summary").click()
-            expect(row.get_by_label("丙某")).not_to_be_checked()  # nobody is ticked unasked
-            row.get_by_label("甲某").check()
-            row.get_by_label("乙某").check()
-            row.get_by_role("button", name="保存勾选").click()
-            expect(page.locator(".flash-success")).to_contain_text("2 人到场")
-            expect(page.locator(f"#g-{reference} summary")).to_contain_text("2/3")
-            page.screenshot(path=str(tmp_path / "roster.png"), full_page=True)
-            browser.close()
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(f"{live_server}/staff/login")
+        page.fill("input[name=username]", "desk")
+        page.fill("input[name=password]", "correct horse battery")
+        page.click("button[type=submit]")
+        page.goto(f"{live_server}/staff/approvals")
+        page.locator(f"#booking-{reference} button", has_text="批准").click()
+        page.goto(f"{live_server}/staff/roster/")
+        row = page.locator(f"#g-{reference}")
+        expect(row).to_contain_text("待签到")
+        row.locator("input[name=headcount]").fill("3")
+        row.locator("form.checkin-form button").click()
+        expect(page.locator(".flash-success")).to_contain_text("已签到，到场 3 人")
+        row = page.locator(f"#g-{reference}")
+        row.locator("summary").click()
+        expect(row.get_by_label("丙某")).not_to_be_checked()  # nobody is ticked unasked
+        row.get_by_label("甲某").check()
+        row.get_by_label("乙某").check()
+        row.get_by_role("button", name="保存勾选").click()
+        expect(page.locator(".flash-success")).to_contain_text("2 人到场")
+        expect(page.locator(f"#g-{reference} summary")).to_contain_text("2/3")
+        page.screenshot(path=str(tmp_path / "roster.png"), full_page=True)
+        page.context.close()
         db.session.expire_all()
         booking = db.session.scalar(select(Booking).filter_by(reference=reference))
         assert (booking.state, booking.arrived_count) == (BookingState.CHECKED_IN, 3)

@@ -546,7 +546,7 @@ def test_declining_a_pending_booking_offers_its_seats(create_slot, create_bookin
 def test_raising_a_sessions_capacity_offers_the_new_seats(create_course, create_booking, join):
     from booking.clock import at_local
     from courses.scheduling import change_session, schedule_session
-    from tests.conftest import next_open_day
+    from conftest import next_open_day
     course = create_course()
     course_session = schedule_session(db.session, course, at_local(next_open_day(), time(9)),
                                       capacity=20)
