@@ -30,15 +30,15 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.http import is_resource_modified
 
 from booking import tokens
-from booking.audit import record_change
 from booking.auth import role_required
 from booking.clock import local_today, utcnow
 from booking.db import db
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, localized
-from booking.models import Booking, BookingState, Role, Slot, SlotState, StaffUser, Venue
+from booking.models import Booking, BookingState, Role, Slot, SlotState, Venue
 from booking.pages import private
 from booking.staff_forms import ActionForm
 from courses.ics import FeedEvent, feed_etag, feed_last_modified, render_feed
+from courses.lecturers import reset_feed_token
 from courses.models import Course, CourseSession, Lecturer
 
 bp = Blueprint("feeds", __name__)
@@ -245,20 +245,6 @@ def _feed_response(name: str, events: list[FeedEvent], *, private: bool):
 
 
 # --- staff: the lecturer's secret feed URL -----------------------------------------------------
-
-def reset_feed_token(session: Session, lecturer: Lecturer, user: StaffUser | None) -> str:
-    """Give the lecturer a new secret feed URL; the old one stops working at once.
-
-    Returns the token (192 bits), which is stored only hashed: show it once.
-    """
-    had_feed = lecturer.feed_token_hash is not None
-    token = tokens.new_secret()
-    lecturer.feed_token_hash = tokens.hash_secret(token)
-    session.flush()
-    record_change(session, user, "lecturer.feed_token_reset", lecturer,
-                  {"feed_url": "set" if had_feed else "none"}, {"feed_url": "new"})
-    return token
-
 
 @bp.route("/staff/courses/lecturers/<int:lecturer_id>/feed-token", methods=["GET", "POST"])
 @role_required(Role.STAFF)

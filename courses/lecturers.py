@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from booking import tokens
 from booking.audit import record_change
 from booking.clock import local, local_today, utcnow
 from booking.errors import BookingError
@@ -175,3 +176,17 @@ def list_lecturers(session: Session, venue: Venue | None = None) -> list[Lecture
     if venue is not None:
         query = query.where(Lecturer.venue_id == venue.id)
     return list(session.scalars(query))
+
+
+def reset_feed_token(session: Session, lecturer: Lecturer, user: StaffUser | None) -> str:
+    """Give the lecturer a new secret feed URL; the old one stops working at once.
+
+    Returns the token (192 bits), which is stored only hashed: show it once.
+    """
+    had_feed = lecturer.feed_token_hash is not None
+    token = tokens.new_secret()
+    lecturer.feed_token_hash = tokens.hash_secret(token)
+    session.flush()
+    record_change(session, user, "lecturer.feed_token_reset", lecturer,
+                  {"feed_url": "set" if had_feed else "none"}, {"feed_url": "new"})
+    return token

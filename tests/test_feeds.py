@@ -51,7 +51,7 @@ def book(slot, party_size=10, **kw):
 
 
 def set_lecturer_token(lecturer: Lecturer) -> str:
-    from courses.feed_views import reset_feed_token
+    from courses.lecturers import reset_feed_token
     token = reset_feed_token(db.session, lecturer, None)
     db.session.commit()
     return token
