@@ -237,6 +237,15 @@ def transition_booking(session: Session, booking: Booking, from_states, now: dat
                            _l("该预约刚刚被其他人处理或修改，请刷新页面后再试。"))
 
 
+def touch_slot_bookings(session: Session, slot: Slot, now: datetime) -> None:
+    """The slot's details (room, lecturer) changed: bump the live bookings' iCalendar
+    SEQUENCE so calendar clients replace the event they hold."""
+    session.execute(update(Booking)
+                    .where(Booking.slot_id == slot.id, Booking.state.in_(CHANGEABLE_STATES))
+                    .values(sequence=Booking.sequence + 1, updated_at=now)
+                    .execution_options(synchronize_session="fetch"))
+
+
 def _touch(booking: Booking, now: datetime) -> None:
     booking.sequence += 1
     booking.updated_at = now

@@ -22,7 +22,7 @@ from booking.errors import BookingError
 from booking.i18n import current_language
 from booking.models import Room, Slot, SlotState, StaffUser, Venue, VenueDay
 from booking.slots import SlotFacts, change_slot_room, create_slot
-from booking.workflow import SeatsFreed
+from booking.workflow import SeatsFreed, touch_slot_bookings
 from courses.models import Course, CourseSession, Lecturer, LecturerAbsence
 
 
@@ -337,6 +337,7 @@ def change_session(session: Session, course_session: CourseSession, *,
     if capacity < 1:
         raise BookingError("slot_capacity", _l("容量必须大于 0。"), status=422, field="capacity")
     before = session_state(course_session)
+    shown_before = (course_session.lecturer_id, slot.room_id)
     if lecturer is not None and lecturer.id != course_session.lecturer_id:
         check_lecturer(session, lecturer, course_session.course, slot.starts_at, slot.ends_at,
                        ignore_slot_id=slot.id)
@@ -357,6 +358,8 @@ def change_session(session: Session, course_session: CourseSession, *,
         if on_seats_freed is not None:  # the single call site for seats a raise frees
             on_seats_freed(session, slot, now)
     session.flush()
+    if (course_session.lecturer_id, slot.room_id) != shown_before:
+        touch_slot_bookings(session, slot, now)
     record_change(session, user, "session.update", slot, before, session_state(course_session))
     return capacity > old_capacity
 

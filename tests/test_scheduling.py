@@ -12,7 +12,7 @@ from booking.capacity import find_drift
 from booking.clock import at_local
 from booking.db import db
 from booking.errors import BookingError
-from booking.models import AuditEntry, Role, Slot
+from booking.models import AuditEntry, Booking, Role, Slot
 from courses import catalogue, lecturers, scheduling
 
 # The National Day week of 2027 as the pinned `holidays` release has it: 1–5 October are
@@ -348,6 +348,23 @@ def test_changing_the_lecturer_updates_the_slot_for_the_roster(hall, booked_sess
     slot = booked_session.slot
     assert (slot.lecturer_name, slot.guide_user_id) == ("陈静", guide.id)
     assert db.session.scalar(select(AuditEntry).filter_by(action="session.update")) is not None
+
+
+def test_changing_the_lecturer_bumps_the_bookings_calendar_sequence(hall, booked_session,
+                                                                    create_lecturer):
+    booking = db.session.scalar(select(Booking).filter_by(slot_id=booked_session.slot_id))
+    sequence = booking.sequence
+    scheduling.change_session(db.session, booked_session, lecturer=None,
+                              room=booked_session.slot.room, capacity=60, user=None, now=NOW)
+    db.session.commit()
+    db.session.refresh(booking)
+    assert booking.sequence == sequence  # capacity alone: the booking's event is unchanged
+    chen = create_lecturer("陈静", hall, [booked_session.course])
+    scheduling.change_session(db.session, booked_session, lecturer=chen,
+                              room=booked_session.slot.room, capacity=60, user=None, now=NOW)
+    db.session.commit()
+    db.session.refresh(booking)
+    assert booking.sequence == sequence + 1
 
 
 def test_changing_to_a_busy_lecturer_is_refused(hall, booked_session, create_room,
