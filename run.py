@@ -95,8 +95,8 @@ def _normalise_database_url(url: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from booking.db import configure_engine, db
-    from booking.extensions import babel, csrf, limiter, login_manager
+    from booking.models.db import configure_engine, db
+    from booking.web.extensions import babel, csrf, limiter, login_manager
     from booking.i18n import select_locale
 
     db.init_app(app)
@@ -105,28 +105,31 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    import booking.auth  # noqa: F401  (registers the user loader)
+    import booking.web.auth  # noqa: F401  (registers the user loader)
     limiter.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from booking import api, cli, staff_api, staff_views, statistics_views, views, waitlist_views
+    from booking.api import public as api, staff as staff_api
+    from booking import cli
+    from booking.web.staff import pages as staff_views, statistics as statistics_views
+    from booking.web.public import pages as views, waitlist as waitlist_views
     from courses import cli as course_cli
-    from courses import staff_views as course_staff_views
-    from courses import views as course_views
+    from courses.web.staff import catalogue as course_staff_views
+    from courses.web.public import pages as course_views
 
     for blueprint in (views.bp, api.bp, staff_views.bp, staff_api.bp,
                       course_views.bp, course_staff_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (waitlist_views.bp, waitlist_views.staff_bp, statistics_views.bp):
         app.register_blueprint(blueprint)
-    from booking import roster_views
+    from booking.web.staff import roster as roster_views
     for blueprint in (roster_views.bp, roster_views.api):
         app.register_blueprint(blueprint)
-    from courses import certificate_views
+    from courses.web.public import certificates as certificate_views
     for blueprint in (certificate_views.bp, certificate_views.staff_bp):
         app.register_blueprint(blueprint)
-    from courses import feed_views
+    from courses.web.public import feeds as feed_views
     app.register_blueprint(feed_views.bp)
     cli.register(app)
     course_cli.register(app)
@@ -136,9 +139,9 @@ def _register_request_hooks(app: Flask) -> None:
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
 
-    from booking.db import reset_deferred_transactions, set_deferred_transactions
+    from booking.models.db import reset_deferred_transactions, set_deferred_transactions
     from booking.i18n import LANGUAGES, current_language, localized
-    from booking.pages import error_page_or_json
+    from booking.web.responses import error_page_or_json
 
     @app.before_request
     def _read_only_requests_begin_deferred():
@@ -175,7 +178,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(error):
-        from booking.db import db
+        from booking.models.db import db
         db.session.rollback()
         return error_page_or_json(500, "server_error", _("服务器出错，您的操作未保存，请稍后重试。"))
 

@@ -6,7 +6,7 @@ and nothing else: no validation, no rules. Two flavours:
 
 - ``POST /insert``: the raw ``sqlite3`` module, the floor of what Python can do;
 - ``POST /insert-orm``: the project's fixed stack (Flask-SQLAlchemy session, an ORM model, the
-  engine set up by ``booking.db.configure_engine``), i.e. the app minus its booking logic.
+  engine set up by ``booking.models.db.configure_engine``), i.e. the app minus its booking logic.
 
 Served as ``gunicorn --pythonpath benchmarks 'bare_app:create_app()'`` with BARE_DATABASE set
 to a file.
@@ -26,7 +26,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from booking.db import configure_engine  # noqa: E402
+from booking.models.db import configure_engine  # noqa: E402
 
 
 class _Base(DeclarativeBase):

@@ -56,10 +56,10 @@ def _free_port() -> int:
 def prepare_database(url: str) -> list[int]:
     """`init-db` a fresh database and open DAYS x 4 slots that will never fill up."""
     from booking.clock import at_local, local_today
-    from booking.db import db
+    from booking.models.db import db
     from booking.models import Venue
-    from booking.opening import booking_window
-    from booking.slots import SlotFacts, create_slot
+    from booking.rules.opening import booking_window
+    from booking.rules.slots import SlotFacts, create_slot
     from run import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark"})
@@ -180,8 +180,8 @@ def check_database(url: str) -> tuple[int, list]:
     """(bookings stored, counter drift) after the run."""
     from sqlalchemy import func, select
 
-    from booking.capacity import find_drift
-    from booking.db import db
+    from booking.rules.capacity import find_drift
+    from booking.models.db import db
     from booking.models import Booking
     from run import create_app
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from reportlab.lib.pagesizes import A4, landscape  # noqa: E402
 from reportlab.pdfgen import canvas as pdfcanvas  # noqa: E402
 
-from booking.fonts import SANS, register_fonts  # noqa: E402
-from courses.certificates import CertificateData, render_certificates  # noqa: E402
+from booking.render.fonts import SANS, register_fonts  # noqa: E402
+from courses.render.certificates import CertificateData, render_certificates  # noqa: E402
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋"
             "蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫"

@@ -21,8 +21,8 @@ from datetime import date, datetime, timedelta, timezone  # noqa: E402
 from icalendar import Calendar, Event, Timezone, vDuration  # noqa: E402
 
 from booking.clock import MUSEUM_TZ  # noqa: E402
-from booking.ics import PRODID  # noqa: E402
-from courses.ics import FeedEvent, feed_etag, render_feed  # noqa: E402
+from booking.render.ics import PRODID  # noqa: E402
+from courses.render.ics import FeedEvent, feed_etag, render_feed  # noqa: E402
 
 TARGET_RATIO = 1.2
 REPEATS = 9

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from booking import accounts, capacity, mailer, notifications, schema, waitlist
+from booking.rules import accounts, capacity, waitlist
+from booking.usecases import mailer, notifications
+from booking.models import migrate as schema
 from booking.clock import utcnow
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import Role, StaffUser
 

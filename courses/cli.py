@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from booking.db import db
+from booking.models.db import db
 from courses.demo import DEMO_PASSWORD, load_demo
 
 
@@ -28,10 +28,10 @@ def register(app: Flask) -> None:
                                               "and seal; without it, a built-in sample.")
     def certificate_preview_command(name: str, out: Path, venue: str) -> None:
         """Render a specimen certificate with NAME to a PDF, to check the design and the fonts."""
-        from booking.fonts import missing_characters
+        from booking.render.fonts import missing_characters
         from booking.models import Venue
-        from courses.certificates import render_certificate
-        from courses.issuing import specimen_data
+        from courses.render.certificates import render_certificate
+        from courses.rules.issuing import specimen_data
 
         place = db.session.scalar(select(Venue).filter_by(code=venue.upper())) if venue else None
         if venue and place is None:

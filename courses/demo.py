@@ -14,16 +14,16 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.approval import approve_booking
-from booking.checkin import check_in_group, complete_session, mark_no_show, set_attendance
+from booking.rules.approval import approve_booking
+from booking.rules.checkin import check_in_group, complete_session, mark_no_show, set_attendance
 from booking.clock import at_local, local_today
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import (Booking, BookingState, OrganisationKind, Role, Room, Slot,
                             StaffUser, Venue)
-from booking.workflow import BookingRequest, OrganisationDetails, cancel_booking, create_booking
+from booking.rules.workflow import BookingRequest, OrganisationDetails, cancel_booking, create_booking
 from courses.models import Course, CourseKind, CourseModule, Lecturer
-from courses.scheduling import generate_sessions
+from courses.rules.scheduling import generate_sessions
 
 DEMO_PASSWORD = "kaizhou-demo"
 DEMO_WEEKS = 8
@@ -213,7 +213,7 @@ def _has_slot_at(session: Session, course: Course, day, start: time) -> bool:
 
 def ensure_demo_database() -> None:
     """First start of `python run.py`: create the schema and demo data when the database is empty."""
-    from booking.schema import database_is_empty, upgrade_database
+    from booking.models.migrate import database_is_empty, upgrade_database
     empty = database_is_empty()
     upgrade_database()
     if empty:

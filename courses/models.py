@@ -10,7 +10,7 @@ from sqlalchemy import (Boolean, Column, Date, ForeignKey, Integer, Numeric, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
-from booking.db import UTCDateTime, db
+from booking.models.db import UTCDateTime, db
 from booking.models import Attendee, Room, Slot, StaffUser, Venue, enum_column
 
 

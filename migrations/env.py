@@ -4,7 +4,7 @@ from alembic import context
 
 import booking.models  # noqa: F401  (register the tables)
 import courses.models  # noqa: F401
-from booking.db import db
+from booking.models.db import db
 
 config = context.config
 target_metadata = db.metadata

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import text
 
 from booking.clock import at_local, local_today
-from booking.db import db
+from booking.models.db import db
 from booking.models import OrganisationKind, Role, Room, StaffUser, Venue
-from booking.slots import SlotFacts, create_slot as create_slot_rule
-from booking.workflow import BookingRequest, OrganisationDetails, create_booking as book
+from booking.rules.slots import SlotFacts, create_slot as create_slot_rule
+from booking.rules.workflow import BookingRequest, OrganisationDetails, create_booking as book
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -184,7 +184,7 @@ def session(app):
 
 def next_open_day(days_ahead: int = 7) -> date:
     """A weekday at least ``days_ahead`` days away that is not a holiday nor a Monday."""
-    from booking.opening import is_public_holiday
+    from booking.rules.opening import is_public_holiday
     day = local_today() + timedelta(days=days_ahead)
     while day.weekday() == 0 or is_public_holiday(day):
         day += timedelta(days=1)
@@ -379,7 +379,7 @@ def create_attended_group(app, create_venue, create_course, create_slot):
     Without ``course_session`` a new one is scheduled for ``course`` (the venue's first
     course, or a new one) on ``day`` -- by default two days ago, so it has ended.
     """
-    from booking.checkin import check_in_group, set_attendance
+    from booking.rules.checkin import check_in_group, set_attendance
     from courses.models import Course, CourseSession
 
     def factory(names=("王晓红", "李建国"), *, absent=(), course_session=None, course=None,
@@ -481,7 +481,7 @@ def live_server(app):
 def demo_server(tmp_path_factory):
     """The app with the demo world on a SQLite database of its own, served from a thread for
     one test module: (base URL, app)."""
-    from booking.db import db
+    from booking.models.db import db
     from courses.demo import load_demo
     from run import create_app
 

@@ -13,13 +13,13 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import event, func, select
 
-from booking import idempotency
+from booking.rules import idempotency
 from booking.clock import local_today, utcnow
-from booking.db import db
-from booking.identifiers import credit_code_check_digit
+from booking.models.db import db
+from booking.rules.identifiers import credit_code_check_digit
 from booking.models import (Booking, BookingState, IdempotencyRecord, Organisation,
                             SlotState, VenueDay)
-from booking.openapi import OPENAPI
+from booking.api.openapi import OPENAPI
 
 API = "/api/v1"
 CREDIT_CODE_17 = "91500234MA5U12345"
@@ -406,7 +406,7 @@ def test_a_rule_refusal_is_stored_and_replayed(client, create_slot, create_booki
     refused = client.post(f"{API}/bookings", json=body, headers=headers)
     assert refused.status_code == 409
     assert count(IdempotencyRecord) == 1 and count(Organisation) == 1
-    from booking.workflow import cancel_booking
+    from booking.rules.workflow import cancel_booking
     cancel_booking(db.session, other)
     db.session.commit()
     replay = client.post(f"{API}/bookings", json=body, headers=headers)
@@ -618,8 +618,8 @@ def test_cancelling_gives_the_seats_back(client, create_slot):
 
 def test_cancelling_offers_the_freed_seats_to_the_waiting_list(client, create_slot):
     from booking.models import OrganisationKind, WaitlistEntry, WaitlistState
-    from booking.waitlist import WaitlistRequest, join_waitlist
-    from booking.workflow import OrganisationDetails
+    from booking.rules.waitlist import WaitlistRequest, join_waitlist
+    from booking.rules.workflow import OrganisationDetails
     slot = create_slot(capacity=12)
     created = _book(client, slot)
     entry, _ = join_waitlist(db.session, slot, WaitlistRequest(

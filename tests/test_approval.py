@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from booking import approval
+from booking.rules import approval
 from booking.clock import at_local, local_today, utcnow
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import (AuditEntry, BookingState, Role, StaffUser, VenueDay)
 

@@ -11,13 +11,13 @@ from icalendar import Calendar
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from booking.attendee_import import MAX_FILE_BYTES, parse_attendee_file
+from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.clock import at_local, local_today
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
-from booking.identifiers import credit_code_check_digit
+from booking.rules.identifiers import credit_code_check_digit
 from booking.models import Booking, BookingState, Organisation
-from booking.tokens import hash_secret
+from booking.rules.tokens import hash_secret
 
 
 def valid_credit_code(first17: str = "91500234MA5U3K8X3") -> str:

@@ -34,9 +34,9 @@ def _open_a_bookable_day(page: Page) -> None:
 def _reference_in_database(app, reference: str) -> bool:
     from sqlalchemy import select
 
-    from booking.db import db
+    from booking.models.db import db
     from booking.models import Booking
-    from booking.tokens import normalise_reference
+    from booking.rules.tokens import normalise_reference
 
     with app.app_context():
         found = db.session.scalar(select(Booking).filter_by(

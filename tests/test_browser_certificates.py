@@ -28,9 +28,9 @@ def _issue_for_a_past_session(app) -> dict:
     from sqlalchemy import select
 
     from booking.clock import utcnow
-    from booking.db import db
+    from booking.models.db import db
     from booking.models import Attendee, Booking, Slot
-    from courses import issuing
+    from courses.rules import issuing
     from courses.models import CourseSession
 
     with app.app_context():
@@ -59,7 +59,7 @@ def server(demo_server):
 
 
 def _masked(name: str) -> str:
-    from booking.identifiers import mask_name
+    from booking.rules.identifiers import mask_name
     return mask_name(name)
 
 

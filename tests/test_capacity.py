@@ -2,11 +2,11 @@
 import pytest
 from sqlalchemy import select
 
-from booking import capacity
-from booking.db import db
+from booking.rules import capacity
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import VenueDay
-from booking.workflow import cancel_booking, change_party_size
+from booking.rules.workflow import cancel_booking, change_party_size
 
 
 def test_booking_takes_seats_in_slot_and_day(create_slot, create_booking):

@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from booking.db import db
+from booking.models.db import db
 from booking.models import AuditEntry, BookingState, Role
-from courses import issuing
+from courses.rules import issuing
 from courses.models import Certificate, CertificateState
 
 

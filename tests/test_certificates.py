@@ -15,13 +15,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from booking.checkin import mark_no_show, set_attendance
+from booking.rules.checkin import mark_no_show, set_attendance
 from booking.clock import local
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, Role
-from courses import certificate_lookup, issuing
-from courses.certificates import render_certificates
+from courses.rules import certificate_lookup, issuing
+from courses.render.certificates import render_certificates
 from courses.models import (Certificate, CertificateCounter, CertificateState, CourseKind,
                             CourseSession)
 
@@ -414,7 +414,7 @@ def test_the_qr_code_scans_to_the_verification_page(create_attended_group, tmp_p
 
 def test_a_space_after_a_rare_character_is_not_drawn_as_a_missing_glyph():
     """The HanaMin fallback fonts have no space glyph: a space must come from another font."""
-    from booking.fonts import KAI, SANS, split_runs
+    from booking.render.fonts import KAI, SANS, split_runs
     from reportlab.pdfbase import pdfmetrics
     for text, font in (("欧阳䶮 𠮷田", KAI), ("䶮\t王", SANS), ("Anna 𠮷 Müller", KAI)):
         for name, run in split_runs(text, font):

@@ -6,13 +6,13 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from booking import closures, opening
-from booking.capacity import find_drift
+from booking.rules import closures, opening
+from booking.rules.capacity import find_drift
 from booking.clock import local_today
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, BookingState, Role, SlotState, VenueDay
-from courses import scheduling
+from courses.rules import scheduling
 from conftest import next_open_day
 
 REASON = "讲解员临时外出宣讲"
@@ -37,7 +37,7 @@ def booked_slot(venue, create_slot, create_booking):
     db.session.commit()
     confirmed, token = create_booking(slot, 20, organisation_name="开州中学")
     gone, _ = create_booking(slot, 5, organisation_name="文峰社区")
-    from booking.workflow import cancel_booking
+    from booking.rules.workflow import cancel_booking
     cancel_booking(db.session, gone)
     db.session.commit()
     assert (pending.state, confirmed.state) == (BookingState.PENDING, BookingState.CONFIRMED)

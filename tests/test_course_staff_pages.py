@@ -8,9 +8,9 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking.db import db
+from booking.models.db import db
 from booking.models import BookingState, Role, Slot, SlotState, VenueDay
-from courses import scheduling
+from courses.rules import scheduling
 from courses.models import Course, CourseKind, Lecturer, LecturerAbsence
 from conftest import next_open_day
 

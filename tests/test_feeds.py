@@ -13,13 +13,13 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from booking import approval, closures, workflow
+from booking.rules import approval, closures, workflow
 from booking.clock import at_local
-from booking.db import db
+from booking.models.db import db
 from booking.models import AuditEntry, BookingState, Role
 from conftest import booking_request, next_open_day
 from courses.models import Lecturer
-from courses.scheduling import schedule_session
+from courses.rules.scheduling import schedule_session
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTACT_NAME, PHONE, ATTENDEES = "王建国", "13812341234", ["李小明", "赵红梅"]
@@ -51,7 +51,7 @@ def book(slot, party_size=10, **kw):
 
 
 def set_lecturer_token(lecturer: Lecturer) -> str:
-    from courses.lecturers import reset_feed_token
+    from courses.rules.lecturers import reset_feed_token
     token = reset_feed_token(db.session, lecturer, None)
     db.session.commit()
     return token
@@ -211,7 +211,7 @@ def test_304_is_answered_without_rendering(client, world, monkeypatch):
 
     def must_not_render(*args, **kwargs):
         raise AssertionError("rendered a feed for a 304")
-    monkeypatch.setattr("courses.feed_views.render_feed", must_not_render)
+    monkeypatch.setattr("courses.web.public.feeds.render_feed", must_not_render)
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
 
 

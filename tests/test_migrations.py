@@ -16,8 +16,8 @@ from alembic.migration import MigrationContext
 from conftest import make_app
 from sqlalchemy import func, inspect, select, text
 
-from booking.db import db
-from booking.schema import upgrade_database
+from booking.models.db import db
+from booking.models.migrate import upgrade_database
 
 
 @pytest.fixture

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from booking import mailer, notifications, waitlist, workflow
+from booking.usecases import mailer, notifications
+from booking.rules import waitlist, workflow
 from booking.clock import at_local, local_today, utcnow
-from booking.db import db, deferred_transactions
+from booking.models.db import db, deferred_transactions
 from booking.models import Booking, OutboxMessage, Role
 from conftest import booking_request, free_port, next_open_day
-from courses.scheduling import schedule_session
+from courses.rules.scheduling import schedule_session
 
 pytestmark = pytest.mark.slow  # a real SMTP server per test
 

@@ -13,13 +13,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from hypothesis.stateful import run_state_machine_as_test
 from sqlalchemy import delete, select
 
-from booking import capacity
+from booking.rules import capacity
 from booking.clock import at_local
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import Booking, BookingState, OrganisationKind, Slot, Venue, VenueDay
-from booking.slots import SlotFacts, create_slot
-from booking.workflow import (BookingRequest, OrganisationDetails, cancel_booking,
+from booking.rules.slots import SlotFacts, create_slot
+from booking.rules.workflow import (BookingRequest, OrganisationDetails, cancel_booking,
                               change_party_size, create_booking, replace_attendees)
 
 VISIT_DAY = date(2026, 10, 20)               # an ordinary Tuesday

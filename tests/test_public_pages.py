@@ -7,10 +7,10 @@ from datetime import date, time, timedelta
 from flask_babel import refresh
 from sqlalchemy import event
 
-from booking import calendar as capacity_calendar
-from booking.calendar import Availability, ClosedReason
+from booking.rules import availability as capacity_calendar
+from booking.rules.availability import Availability, ClosedReason
 from booking.clock import at_local, local_today
-from booking.db import db
+from booking.models.db import db
 from booking.models import VenueDay
 from conftest import next_open_day
 

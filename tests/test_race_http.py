@@ -25,11 +25,11 @@ from conftest import free_port, make_app
 from sqlalchemy import func, select
 
 from booking.clock import at_local, local_today
-from booking.db import db
-from booking.identifiers import credit_code_check_digit
+from booking.models.db import db
+from booking.rules.identifiers import credit_code_check_digit
 from booking.models import Booking, Slot, Venue
-from booking.opening import booking_window
-from booking.slots import SlotFacts, create_slot
+from booking.rules.opening import booking_window
+from booking.rules.slots import SlotFacts, create_slot
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ import pytest
 import vobject
 from icalendar import Calendar
 
-from booking.ics import BookingEvent, render_booking_ics
-from courses.ics import FeedEvent, feed_etag, feed_last_modified, render_feed
+from booking.render.ics import BookingEvent, render_booking_ics
+from courses.render.ics import FeedEvent, feed_etag, feed_last_modified, render_feed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MODULES = ["参观展厅 30分钟", "专题党课 45分钟", "重温入党誓词 15分钟"]

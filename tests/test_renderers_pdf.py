@@ -18,10 +18,10 @@ from pypdf import PdfReader
 from qrcode import util as qr_util
 from reportlab.pdfbase import pdfmetrics, ttfonts
 
-from booking import fonts
-from booking.roster_pdf import RosterDay, RosterGroup, RosterSession, render_roster_pdf
-from booking.roster_xlsx import render_roster_xlsx
-from courses.certificates import (
+from booking.render import fonts
+from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession, render_roster_pdf
+from booking.render.roster_xlsx import render_roster_xlsx
+from courses.render.certificates import (
     QR_EC, QR_MASK, CertificateData, qr_codewords, qr_matrix, render_certificate,
     render_certificates,
 )

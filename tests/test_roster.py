@@ -11,12 +11,12 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import event, select
 
-from booking import checkin
+from booking.rules import checkin
 from booking.clock import local, local_today, utcnow
-from booking.db import db
+from booking.models.db import db
 from booking.models import AuditEntry, Booking, BookingState, Role, Venue
-from booking.roster import build_roster, load_day
-from booking.workflow import cancel_booking
+from booking.rules.roster import build_roster, load_day
+from booking.rules.workflow import cancel_booking
 from conftest import DESKTOP
 
 

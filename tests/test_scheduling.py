@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from booking.capacity import find_drift
+from booking.rules.capacity import find_drift
 from booking.clock import at_local
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, Booking, Role, Slot
-from courses import catalogue, lecturers, scheduling
+from courses.rules import catalogue, lecturers, scheduling
 
 # The National Day week of 2027 as the pinned `holidays` release has it: 1–5 October are
 # public holidays (4 October a Monday), 6 and 7 October working days.
@@ -229,7 +229,7 @@ def test_spring_festival_2027_is_skipped_on_the_chosen_weekdays(course):
 
 
 def test_the_preview_lists_dates_and_skipped_days_with_reasons_and_keeps_nothing(hall, course):
-    from booking import closures
+    from booking.rules import closures
     closures.close_day(db.session, hall, date(2027, 10, 8), "展厅维修", None, now=NOW)
     db.session.commit()
     preview = scheduling.preview_pattern(

@@ -82,7 +82,7 @@ def test_anonymous_users_are_sent_to_login_or_get_401(app, client):
 
 def test_a_new_route_without_a_role_check_is_caught(tmp_path):
     from conftest import make_app
-    from booking.db import db
+    from booking.models.db import db
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}")
     app.add_url_rule("/staff/forgotten/<int:n>", "forgotten", lambda n: "secret",
                      methods=["GET", "POST"])
@@ -237,7 +237,7 @@ def test_user_form_errors_are_shown_beside_the_fields(client, create_user, login
 
 
 def test_audit_log_pages_through_entries(client, session, create_user, login):
-    from booking.audit import record_change
+    from booking.rules.audit import record_change
     admin = create_user("boss", Role.ADMIN)
     for n in range(55):
         record_change(session, admin, "booking.approve", admin, {"n": n}, {"n": n + 1})

@@ -8,16 +8,16 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import select
 
-from booking import capacity, tokens
+from booking.rules import capacity, tokens
 from booking.clock import utcnow
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import (AuditEntry, Booking, BookingState, OrganisationKind, Role, Slot,
                             WaitlistEntry, WaitlistState)
-from booking.waitlist import (WaitlistRequest, accept_offer, expire_offers, find_entry_by_token,
+from booking.rules.waitlist import (WaitlistRequest, accept_offer, expire_offers, find_entry_by_token,
                               join_waitlist, offer_freed_seats, offer_to_queue, queue_position,
                               withdraw)
-from booking.workflow import OrganisationDetails, cancel_booking, change_party_size
+from booking.rules.workflow import OrganisationDetails, cancel_booking, change_party_size
 
 HOLD = 24
 
@@ -532,7 +532,7 @@ def test_cancelling_or_shrinking_on_the_manage_page_offers_the_seats(client, cre
 
 def test_declining_a_pending_booking_offers_its_seats(create_slot, create_booking, join,
                                                       create_user):
-    from booking.approval import decline_booking
+    from booking.rules.approval import decline_booking
     slot = create_slot(capacity=20, requires_approval=True)
     pending, _ = create_booking(slot, party_size=20)
     entry, _ = join(slot, 18, "开州中学")
@@ -545,7 +545,7 @@ def test_declining_a_pending_booking_offers_its_seats(create_slot, create_bookin
 
 def test_raising_a_sessions_capacity_offers_the_new_seats(create_course, create_booking, join):
     from booking.clock import at_local
-    from courses.scheduling import change_session, schedule_session
+    from courses.rules.scheduling import change_session, schedule_session
     from conftest import next_open_day
     course = create_course()
     course_session = schedule_session(db.session, course, at_local(next_open_day(), time(9)),
@@ -561,7 +561,7 @@ def test_raising_a_sessions_capacity_offers_the_new_seats(create_course, create_
 
 
 def test_cancelling_the_session_ends_its_waiting_list_and_frees_held_seats(full_slot, join):
-    from booking.closures import cancel_slot
+    from booking.rules.closures import cancel_slot
     offered, _ = join(full_slot, 15, "开州中学", minutes=1)
     waiting, _ = join(full_slot, 20, "开州实验小学", minutes=2)
     cancel_booking(db.session, bookings_of(full_slot)[0], on_seats_freed=offer_to_queue(HOLD))

@@ -15,19 +15,19 @@ import pytest
 from conftest import booking_request
 from sqlalchemy import select
 
-from booking import tokens
+from booking.rules import tokens
 from booking.clock import at_local
-from booking.db import db
+from booking.models.db import db
 from booking.errors import BookingError, NotFound
-from booking.identifiers import (is_mainland_mobile, is_valid_credit_code, mask_name, mask_phone,
+from booking.rules.identifiers import (is_mainland_mobile, is_valid_credit_code, mask_name, mask_phone,
                                  normalise_phone)
 from booking.models import (Attendee, Booking, BookingState, Organisation, OrganisationKind,
                             SlotState, VenueDay)
-from booking.opening import (DayStatus, add_working_days, booking_window,
+from booking.rules.opening import (DayStatus, add_working_days, booking_window,
                              cancellation_deadline, day_status, is_public_holiday,
                              is_working_day)
-from booking.slots import SlotFacts, create_slot as create_slot_rule
-from booking.workflow import (cancel_booking, change_party_size,
+from booking.rules.slots import SlotFacts, create_slot as create_slot_rule
+from booking.rules.workflow import (cancel_booking, change_party_size,
                               check_slot_bookable, create_booking as book, find_booking_by_token,
                               recover_manage_link, replace_attendees)
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
-from booking.db import UTCDateTime, db
+from booking.models.db import UTCDateTime, db
 from booking.models.venues import Slot, enum_column
 
 

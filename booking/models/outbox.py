@@ -7,7 +7,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.clock import utcnow
-from booking.db import UTCDateTime, db
+from booking.models.db import UTCDateTime, db
 
 
 class OutboxMessage(db.Model):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking.clock import utcnow
-from booking.db import UTCDateTime, db
+from booking.models.db import UTCDateTime, db
 from booking.models.venues import enum_column
 
 

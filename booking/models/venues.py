@@ -10,7 +10,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, Enum, ForeignKey, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
-from booking.db import UTCDateTime, db
+from booking.models.db import UTCDateTime, db
 
 
 def enum_column(enum_cls: type[enum.Enum], **kw):
@@ -78,7 +78,7 @@ class VenueDay(db.Model):
     """One calendar day at a venue: the daily visitor counter and any staff override.
 
     ``taken`` counts every seat held by bookings and waiting-list offers in the day's slots and
-    is changed only by atomic conditional updates (see :mod:`booking.capacity`).
+    is changed only by atomic conditional updates (see :mod:`booking.rules.capacity`).
     ``closed`` overrides the weekly and holiday rules: True closes the day (maintenance,
     events), False opens a day the rules would close, None follows the rules.
     """

@@ -6,7 +6,7 @@ Create Date: 2026-11-28 21:27:43.241139
 """
 from alembic import op
 import sqlalchemy as sa
-import booking.db
+import booking.models.db
 
 
 revision = '42e58860d940'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('response_body', sa.Text(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_record')),
     sa.UniqueConstraint('key', name=op.f('uq_idempotency_record_key'))
     )
@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('credit_code', sa.String(length=18), nullable=True),
     sa.Column('suspended_until', sa.Date(), nullable=True),
     sa.Column('suspension_reason', sa.String(length=300), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_organisation_credit_code'))
     )
@@ -43,7 +43,7 @@ def upgrade() -> None:
 
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.Column('recipient', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body_text', sa.Text(), nullable=False),
@@ -51,8 +51,8 @@ def upgrade() -> None:
     sa.Column('attachment_type', sa.String(length=100), nullable=False),
     sa.Column('attachment_body', sa.Text(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', booking.db.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', booking.db.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', booking.models.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', booking.models.db.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message'))
     )
@@ -67,8 +67,8 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('role', sa.Enum('admin', 'staff', 'guide', name='role', native_enum=False, length=24), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(), nullable=False),
-    sa.Column('last_login_at', booking.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', booking.models.db.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', booking.models.db.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
     sa.UniqueConstraint('username', name=op.f('uq_staff_user_username'))
     )
@@ -100,7 +100,7 @@ def upgrade() -> None:
     )
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('at', booking.models.db.UTCDateTime(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('object_type', sa.String(length=40), nullable=False),
@@ -211,8 +211,8 @@ def upgrade() -> None:
     sa.Column('venue_id', sa.Integer(), nullable=False),
     sa.Column('room_id', sa.Integer(), nullable=True),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('starts_at', booking.db.UTCDateTime(), nullable=False),
-    sa.Column('ends_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', booking.models.db.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('taken', sa.Integer(), nullable=False),
     sa.Column('state', sa.Enum('open', 'closed', 'cancelled', name='slotstate', native_enum=False, length=24), nullable=False),
@@ -230,7 +230,7 @@ def upgrade() -> None:
     sa.Column('modules_text', sa.Text(), nullable=False),
     sa.Column('equipment', sa.Text(), nullable=False),
     sa.Column('cancel_reason', sa.String(length=300), nullable=False),
-    sa.Column('updated_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_slot_ends_after_start')),
     sa.CheckConstraint('taken >= 0 AND taken <= capacity', name=op.f('ck_slot_taken_within_capacity')),
     sa.ForeignKeyConstraint(['guide_user_id'], ['staff_user.id'], name=op.f('fk_slot_guide_user_id_staff_user')),
@@ -264,9 +264,9 @@ def upgrade() -> None:
     sa.Column('state_reason', sa.String(length=300), nullable=False),
     sa.Column('cancelled_by_museum', sa.Boolean(), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('created_at', booking.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', booking.db.UTCDateTime(), nullable=False),
-    sa.Column('checked_in_at', booking.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', booking.models.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', booking.models.db.UTCDateTime(), nullable=False),
+    sa.Column('checked_in_at', booking.models.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint('party_size > 0', name=op.f('ck_booking_party_size_positive')),
     sa.CheckConstraint('seats >= 0', name=op.f('ck_booking_seats_not_negative')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_booking_organisation_id_organisation')),
@@ -340,9 +340,9 @@ def upgrade() -> None:
     sa.Column('contact_email', sa.String(length=254), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('offer_expires_at', booking.db.UTCDateTime(), nullable=True),
+    sa.Column('offer_expires_at', booking.models.db.UTCDateTime(), nullable=True),
     sa.Column('booking_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('seats_held >= 0', name=op.f('ck_waitlist_entry_seats_held_not_negative')),
     sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_waitlist_entry_booking_id_booking')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_waitlist_entry_organisation_id_organisation')),
@@ -370,12 +370,12 @@ def upgrade() -> None:
     sa.Column('programme', sa.String(length=200), nullable=False),
     sa.Column('programme_kind', sa.String(length=24), nullable=False),
     sa.Column('title', sa.String(length=20), nullable=False),
-    sa.Column('session_starts_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('session_starts_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.Column('venue_name', sa.String(length=100), nullable=False),
     sa.Column('training_hours', sa.Numeric(precision=4, scale=1), nullable=False),
     sa.Column('lecturer', sa.String(length=60), nullable=False),
     sa.Column('issuing_unit', sa.String(length=100), nullable=False),
-    sa.Column('issued_at', booking.db.UTCDateTime(), nullable=False),
+    sa.Column('issued_at', booking.models.db.UTCDateTime(), nullable=False),
     sa.Column('revoked_reason', sa.String(length=300), nullable=False),
     sa.ForeignKeyConstraint(['attendee_id'], ['attendee.id'], name=op.f('fk_certificate_attendee_id_attendee')),
     sa.ForeignKeyConstraint(['replaced_by_id'], ['certificate.id'], name=op.f('fk_certificate_replaced_by_id_certificate')),

@@ -10,7 +10,7 @@ Create Date: 2026-11-28 22:34:37.966411
 """
 from alembic import op
 import sqlalchemy as sa
-import booking.db
+import booking.models.db
 
 
 revision = 'f7d73dddd87a'
@@ -21,16 +21,16 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('booking', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reminder_queued_at', booking.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('reminder_queued_at', booking.models.db.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('certificate', schema=None) as batch_op:
         batch_op.add_column(sa.Column('latest', sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column('session_ends_at', booking.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('session_ends_at', booking.models.db.UTCDateTime(), nullable=True))
         batch_op.create_unique_constraint('uq_certificate_latest_per_attendee_session', ['attendee_id', 'session_id', 'latest'])
 
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=40), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('locked_until', booking.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('locked_until', booking.models.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=64), nullable=False, server_default=''))
     # The server defaults only fill rows queued before this revision; the app sets both.
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:

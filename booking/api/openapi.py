@@ -1,0 +1,285 @@
+"""The OpenAPI 3.1 description of the public JSON API v1, served at /api/v1/openapi.json.
+
+Kept by hand next to the code it describes; tests/test_api.py checks that every public route
+is here (and nothing else), and that real responses validate against these schemas.
+"""
+from __future__ import annotations
+
+from booking.api.validation import (MAX_ATTENDEES, MAX_CONTACT_NAME, MAX_EMAIL, MAX_NOTES,
+                                MAX_ORGANISATION_NAME, MAX_PARTY_SIZE, MAX_RANGE_DAYS,
+                                ORGANISATION_KINDS)
+from booking.models import BookingState
+from booking.rules.workflow import MAX_ATTENDEE_NAME
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref(schema_name)}}}
+
+
+def _error(description: str) -> dict:
+    return _json("Error", description)
+
+
+DATE_TIME = {"type": "string", "format": "date-time",
+             "description": "ISO 8601 with the venue's offset (Asia/Shanghai, +08:00)."}
+REFERENCE = {"type": "string", "pattern": "^[A-HJ-NP-Z2-9]{8}$",
+             "description": "Booking reference: 8 characters without look-alikes."}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"], "additionalProperties": False,
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"], "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "description": "Stable, for machines, e.g. "
+                         "`validation`, `slot_full`, `not_found`, `idempotency_key_reused`."},
+                "message": {"type": "string", "description": "For people, in the chosen "
+                            "language (Simplified Chinese unless `lang=en`)."},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "Message per faulty field, keyed by path "
+                           "(`contact.phone`, `attendees[2]`)."},
+            }}},
+    },
+    "Slot": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "venue", "programme", "title", "starts_at", "ends_at", "capacity",
+                     "seats_left", "party_size_min", "party_size_max", "requires_approval",
+                     "bookable", "unavailable_reason"],
+        "properties": {
+            "id": {"type": "integer"},
+            "venue": {"type": "string", "description": "Venue code, e.g. `LBC`."},
+            "programme": {"type": ["string", "null"], "description": "Programme code."},
+            "title": {"type": "string"},
+            "starts_at": DATE_TIME, "ends_at": DATE_TIME,
+            "capacity": {"type": "integer", "minimum": 1},
+            "seats_left": {"type": "integer", "minimum": 0,
+                           "description": "The smaller of the slot's and the venue day's "
+                           "seats left."},
+            "party_size_min": {"type": "integer"}, "party_size_max": {"type": "integer"},
+            "requires_approval": {"type": "boolean",
+                                  "description": "Bookings start `pending` until staff approve."},
+            "bookable": {"type": "boolean",
+                         "description": "Open, in the future, inside the booking window, "
+                         "the venue receives groups that day, and at least `party_size_min` "
+                         "seats left."},
+            "unavailable_reason": {
+                "type": ["string", "null"],
+                "description": "Null when bookable; else one of `full`, `past`, `too_soon`, "
+                "`not_yet_open`, `closed` (venue closed that day), `stopped` (slot closed)."},
+        },
+    },
+    "SlotList": {
+        "type": "object", "required": ["slots"], "additionalProperties": False,
+        "properties": {"slots": {"type": "array", "items": _ref("Slot")}},
+    },
+    "BookingCreate": {
+        "type": "object", "additionalProperties": False,
+        "required": ["slot_id", "organisation", "contact", "party_size", "attendees"],
+        "properties": {
+            "slot_id": {"type": "integer", "minimum": 1},
+            "organisation": {
+                "type": "object", "required": ["name", "kind"], "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1,
+                             "maxLength": MAX_ORGANISATION_NAME},
+                    "kind": {"type": "string", "enum": list(ORGANISATION_KINDS)},
+                    "credit_code": {"type": ["string", "null"], "maxLength": 18,
+                                    "description": "统一社会信用代码: 18 characters, the "
+                                    "last a GB 32100 check digit. Optional."},
+                }},
+            "contact": {
+                "type": "object", "required": ["name", "phone"], "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": MAX_CONTACT_NAME},
+                    "phone": {"type": "string", "maxLength": 20,
+                              "description": "Mainland mobile number (11 digits; spaces, "
+                              "dashes and +86 are accepted)."},
+                    "email": {"type": ["string", "null"], "maxLength": MAX_EMAIL},
+                }},
+            "party_size": {"type": "integer", "minimum": 1, "maximum": MAX_PARTY_SIZE,
+                           "description": "Must also fit the programme's group size bounds "
+                           "(else 422 `party_size`)."},
+            "attendees": {"type": "array", "maxItems": MAX_ATTENDEES,
+                          "items": {"type": "string", "maxLength": MAX_ATTENDEE_NAME},
+                          "description": "Attendee names; may be empty and filled in later. "
+                          "No more names than `party_size`."},
+            "notes": {"type": ["string", "null"], "maxLength": MAX_NOTES},
+            "language": {"type": "string", "enum": ["zh", "en"], "default": "zh",
+                         "description": "The organisation's language for messages about "
+                         "this booking."},
+        },
+    },
+    "BookingCreated": {
+        "type": "object", "additionalProperties": False,
+        "required": ["reference", "manage_token", "status", "seats"],
+        "properties": {
+            "reference": REFERENCE,
+            "manage_token": {"type": "string", "minLength": 22,
+                             "description": "Secret (≥128 bits) for GET/DELETE "
+                             "/bookings/{reference}. Shown once; the museum keeps only a hash."},
+            "status": {"type": "string", "enum": ["pending", "confirmed"]},
+            "seats": {"type": "integer", "minimum": 1, "description": "Seats held."},
+        },
+    },
+    "Booking": {
+        "type": "object", "additionalProperties": False,
+        "required": ["reference", "status", "slot", "party_size", "seats", "organisation",
+                     "contact", "attendees", "notes", "language", "created_at", "updated_at"],
+        "properties": {
+            "reference": REFERENCE,
+            "status": {"type": "string", "enum": [state.value for state in BookingState]},
+            "slot": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "title", "venue", "starts_at", "ends_at"],
+                "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                               "venue": {"type": "string"},
+                               "starts_at": DATE_TIME, "ends_at": DATE_TIME}},
+            "party_size": {"type": "integer", "minimum": 1},
+            "seats": {"type": "integer", "minimum": 0,
+                      "description": "Seats held now (0 once cancelled)."},
+            "organisation": {
+                "type": "object", "additionalProperties": False, "required": ["name", "kind"],
+                "properties": {"name": {"type": "string"},
+                               "kind": {"type": "string", "enum": list(ORGANISATION_KINDS)}}},
+            "contact": {
+                "type": "object", "additionalProperties": False, "required": ["name", "phone"],
+                "properties": {"name": {"type": "string"},
+                               "phone": {"type": "string", "pattern": r"^\d{3}\*{4}\d{4}$",
+                                         "description": "Masked: 138****1234."}}},
+            "attendees": {"type": "array", "items": {"type": "string"}},
+            "notes": {"type": "string"},
+            "language": {"type": "string"},
+            "created_at": DATE_TIME, "updated_at": DATE_TIME,
+        },
+    },
+}
+
+PARAMETERS = {
+    "Lang": {"name": "lang", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": ["zh", "en"]},
+             "description": "Language of messages and titles (default zh; the `lang` cookie "
+             "is honoured too)."},
+    "Reference": {"name": "reference", "in": "path", "required": True, "schema": REFERENCE},
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+                   "pattern": "^[\\x21-\\x7e]+$"},
+        "description": "A random string the client chooses per booking attempt. A retry with "
+        "the same key and body creates nothing new and gets the first answer again (same "
+        "status and body, header `Idempotent-Replayed: true`) for 24 hours. Same key with "
+        "another body: 422 `idempotency_key_reused`. Stored answers: 201 and the booking "
+        "rules' 4xx refusals; not stored: 400/415/422 shape errors (fix and retry with the "
+        "same key) and 5xx."},
+}
+
+NOT_FOUND_OR_NO_TOKEN = _error(
+    "Unknown reference, missing or wrong token: one answer for all three (`not_found`).")
+RATE_LIMITED = _error("Too many lookups from this address (`rate_limited`).")
+
+PATHS = {
+    "/slots": {"get": {
+        "summary": "List slots with seats left and whether they can be booked",
+        "operationId": "listSlots",
+        "parameters": [
+            {"name": "venue", "in": "query", "schema": {"type": "string"},
+             "description": "Venue code, e.g. `LBC`, `KZM`."},
+            {"name": "programme", "in": "query", "schema": {"type": "string"},
+             "description": "Programme code."},
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": "First local day (YYYY-MM-DD), default today."},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+             "description": f"Last local day, inclusive; default `from` + 30 days; at most "
+             f"{MAX_RANGE_DAYS} days after `from`."},
+            {"$ref": "#/components/parameters/Lang"},
+        ],
+        "responses": {
+            "200": _json("SlotList", "Slots ordered by start time (cancelled ones omitted)."),
+            "400": _error("Bad date, `to` before `from`, or range too long (`invalid_query`)."),
+            "404": _error("Unknown venue code (`venue_not_found`)."),
+        },
+    }},
+    "/bookings": {"post": {
+        "summary": "Book a slot for a group",
+        "operationId": "createBooking",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"},
+                       {"$ref": "#/components/parameters/Lang"}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref("BookingCreate")}}},
+        "responses": {
+            "201": {**_json("BookingCreated", "Booked; seats are held (pending bookings too)."),
+                    "headers": {"Idempotent-Replayed": {
+                        "schema": {"type": "string", "enum": ["true"]},
+                        "description": "Present when this is a stored answer replayed."}}},
+            "400": _error("Malformed JSON (`malformed_json`) or bad Idempotency-Key "
+                          "(`invalid_idempotency_key`)."),
+            "403": _error("The organisation is suspended (`organisation_suspended`)."),
+            "404": _error("No such slot (`not_found`)."),
+            "409": _error("Refused by a rule: `slot_full`, `day_full`, `slot_closed`, "
+                          "`slot_past`, `venue_closed`, `too_soon`, `too_far`, "
+                          "`idempotency_in_progress`."),
+            "413": _error("Body too large (`payload_too_large`)."),
+            "415": _error("Not sent as application/json (`unsupported_media_type`)."),
+            "422": _error("Invalid body (`validation`, with `fields`), party size outside "
+                          "the programme's bounds (`party_size`), more names than people "
+                          "(`too_many_attendees`), or `idempotency_key_reused`."),
+        },
+    }},
+    "/bookings/{reference}": {
+        "parameters": [{"$ref": "#/components/parameters/Reference"}],
+        "get": {
+            "summary": "Show a booking to the holder of its manage token",
+            "operationId": "getBooking",
+            "security": [{"manageToken": []}],
+            "parameters": [{"$ref": "#/components/parameters/Lang"}],
+            "responses": {"200": _json("Booking", "The booking (phone masked)."),
+                          "404": NOT_FOUND_OR_NO_TOKEN, "429": RATE_LIMITED},
+        },
+        "delete": {
+            "summary": "Cancel a booking (until the venue's deadline); seats go back at once",
+            "operationId": "cancelBooking",
+            "security": [{"manageToken": []}],
+            "parameters": [{"$ref": "#/components/parameters/Lang"}],
+            "responses": {
+                "200": _json("Booking", "Cancelled: `status` is `cancelled`, `seats` 0."),
+                "404": NOT_FOUND_OR_NO_TOKEN,
+                "409": _error("Already cancelled or otherwise final (`not_changeable`), or "
+                              "past the cancellation deadline (`past_deadline`)."),
+                "429": RATE_LIMITED,
+            },
+        },
+    },
+    "/openapi.json": {"get": {
+        "summary": "This document",
+        "operationId": "getOpenApi",
+        "responses": {"200": {"description": "OpenAPI 3.1 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "刘伯承同志纪念馆 · 开州博物馆 group booking API",
+        "version": "1.0.0",
+        "description": "Public JSON API v1 for group visit bookings. Every error is "
+        "`{\"error\": {\"code\", \"message\"}}` with a 4xx status (validation errors add "
+        "`fields`). Unknown routes answer 404 `not_found`, wrong methods 405 "
+        "`method_not_allowed`. No cookies and no CSRF token: a booking is managed with the "
+        "bearer `manage_token` returned when it was created. Times are ISO 8601 in "
+        "Asia/Shanghai (+08:00).",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "parameters": PARAMETERS,
+        "securitySchemes": {"manageToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "`Authorization: Bearer <manage_token>` from POST /bookings."}},
+    },
+}

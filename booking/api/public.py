@@ -1,0 +1,318 @@
+"""JSON API v1: list slots, book, look a booking up and cancel it, through the same rules.
+
+Every answer is JSON. Errors are ``{"error": {"code", "message"[, "fields"]}}`` with a 4xx
+status (``fields`` maps a field path to its message). The API is for machines holding a
+bearer secret, not for browsers holding a cookie, so its blueprint is exempt from CSRF.
+Messages follow ``?lang=`` or the language cookie; for ``POST /bookings`` without either,
+the body's ``language``. The contract is documented in :mod:`booking.api.openapi`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import nullcontext
+
+from flask import Blueprint, Response, current_app, request
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from booking.api import validation as api_schema
+from booking.rules import idempotency, waitlist, workflow
+from booking.usecases import notifications
+from booking.rules.availability import slot_availability
+from booking.clock import MUSEUM_TZ, local, utcnow
+from booking.models.db import db
+from booking.errors import BookingError
+from booking.web.extensions import csrf, limiter
+from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, localized
+from booking.rules.identifiers import mask_phone
+from booking.models import Booking, Slot, SlotState, Venue, VenueDay
+from booking.api.openapi import OPENAPI
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOOKUP_LIMIT = "30 per minute"
+# Answers that carry a manage token or personal data must not sit in any cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+# Werkzeug's HTTP errors under /api/, as (code, message). 404/403/429/500 are answered by the
+# app's own handlers in run.py, which already speak JSON under /api/.
+HTTP_ERRORS = {
+    400: ("bad_request", _l("请求无效。")),
+    404: ("not_found", _l("未找到。")),
+    405: ("method_not_allowed", _l("该地址不支持此请求方法。")),
+    413: ("payload_too_large", _l("请求内容过大。")),
+    415: ("unsupported_media_type", _l("请以 application/json 格式发送请求内容。")),
+}
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+def _dumps(payload) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(status: int, body: str | dict, headers: dict | None = None) -> Response:
+    text = body if isinstance(body, str) else _dumps(body)
+    return Response(text, status=status, mimetype="application/json", headers=headers)
+
+
+def error_body(code: str, message, fields: dict | None = None) -> dict:
+    error = {"code": code, "message": str(message)}
+    if fields:
+        error["fields"] = {name: str(text) for name, text in fields.items()}
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message, fields: dict | None = None) -> Response:
+    return json_response(status, error_body(code, message, fields))
+
+
+def _booking_error_body(error: BookingError) -> dict:
+    return error_body(error.code, error.message,
+                      {error.field: error.message} if error.field else None)
+
+
+def _validation_response(invalid: api_schema.InvalidRequest) -> Response:
+    return error_response(422, "validation", _l("请求内容有误，请按字段说明修改后重试。"),
+                          invalid.fields)
+
+
+@bp.errorhandler(BookingError)
+def _booking_error(error: BookingError):
+    db.session.rollback()
+    return json_response(error.status, _booking_error_body(error))
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    """JSON for HTTP errors under /api/; the default page elsewhere."""
+    if not request.path.startswith("/api/"):
+        return error
+    code, message = HTTP_ERRORS.get(error.code, ("bad_request", _l("请求无效。")))
+    status = error.code if error.code and 400 <= error.code < 500 else 400
+    response = error_response(status, code, message)
+    if error.code == 405 and isinstance(error.valid_methods, (list, tuple, set)):
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
+# -- representations ---------------------------------------------------------------------------
+
+def _iso(moment, tz=MUSEUM_TZ) -> str:
+    return local(moment, tz).isoformat(timespec="seconds")
+
+
+def slot_json(availability) -> dict:
+    slot = availability.slot
+    return {
+        "id": slot.id, "venue": slot.venue.code, "programme": slot.programme,
+        "title": localized(slot, "title"),
+        "starts_at": _iso(slot.starts_at, slot.venue.tz),
+        "ends_at": _iso(slot.ends_at, slot.venue.tz),
+        "capacity": slot.capacity, "seats_left": availability.seats_left,
+        "party_size_min": slot.party_size_min, "party_size_max": slot.party_size_max,
+        "requires_approval": slot.requires_approval,
+        "bookable": availability.bookable,
+        "unavailable_reason": None if availability.bookable else availability.state.value,
+    }
+
+
+def booking_json(booking: Booking) -> dict:
+    slot = booking.slot
+    return {
+        "reference": booking.reference, "status": booking.state.value,
+        "slot": {"id": slot.id, "title": localized(slot, "title"), "venue": slot.venue.code,
+                 "starts_at": _iso(slot.starts_at, slot.venue.tz),
+                 "ends_at": _iso(slot.ends_at, slot.venue.tz)},
+        "party_size": booking.party_size, "seats": booking.seats,
+        "organisation": {"name": booking.organisation.name,
+                         "kind": booking.organisation.kind.value},
+        "contact": {"name": booking.contact_name, "phone": mask_phone(booking.contact_phone)},
+        "attendees": [attendee.name for attendee in booking.attendees],
+        "notes": booking.notes, "language": booking.language,
+        "created_at": _iso(booking.created_at), "updated_at": _iso(booking.updated_at),
+    }
+
+
+def created_json(booking: Booking, token: str) -> dict:
+    return {"reference": booking.reference, "manage_token": token,
+            "status": booking.state.value, "seats": booking.seats}
+
+
+# -- slots -------------------------------------------------------------------------------------
+
+@bp.get("/slots")
+def list_slots():
+    """Slots in a date range, each with its real seats left and whether a group could book it.
+
+    A constant number of queries: the venue, the slots (with their venues), the VenueDays.
+    """
+    try:
+        query = api_schema.slot_query_from_args(request.args)
+    except api_schema.InvalidRequest as invalid:
+        return error_response(400, "invalid_query", _l("查询参数有误，请按字段说明修改后重试。"),
+                              invalid.fields)
+    statement = (select(Slot).options(joinedload(Slot.venue))
+                 .where(Slot.day.between(query.first_day, query.last_day),
+                        Slot.state != SlotState.CANCELLED)
+                 .order_by(Slot.starts_at, Slot.id))
+    day_statement = select(VenueDay).where(VenueDay.day.between(query.first_day, query.last_day))
+    if query.venue:
+        venue = db.session.scalar(select(Venue).where(Venue.code == query.venue))
+        if venue is None:
+            return error_response(404, "venue_not_found",
+                                  _l("场馆代码“%(code)s”不存在。", code=query.venue))
+        statement = statement.where(Slot.venue_id == venue.id)
+        day_statement = day_statement.where(VenueDay.venue_id == venue.id)
+    if query.programme:
+        statement = statement.where(Slot.programme == query.programme)
+    slots = list(db.session.scalars(statement))
+    venue_days = {(d.venue_id, d.day): d for d in db.session.scalars(day_statement)}
+    now = utcnow()
+    return json_response(200, {"slots": [
+        slot_json(slot_availability(db.session, slot, venue_days.get((slot.venue_id, slot.day)),
+                                    now))
+        for slot in slots]})
+
+
+# -- bookings ----------------------------------------------------------------------------------
+
+def _response_language(payload) -> str | None:
+    """The body's language, unless the client chose one by ``?lang=`` or cookie."""
+    if request.args.get("lang") in LANGUAGES or request.cookies.get(LANGUAGE_COOKIE) in LANGUAGES:
+        return None
+    language = payload.get("language") if isinstance(payload, dict) else None
+    return language if language in LANGUAGES else None
+
+
+def _json_payload():
+    if not request.is_json:
+        return None, error_response(415, "unsupported_media_type",
+                                    _l("请以 application/json 格式发送请求内容。"))
+    try:
+        return request.get_json(), None
+    except BadRequest:
+        return None, error_response(400, "malformed_json", _l("请求内容不是有效的 JSON。"))
+
+
+@bp.post("/bookings")
+def create_booking():
+    payload, refused = _json_payload()
+    if refused is not None:
+        return refused
+    language = _response_language(payload)
+    if language is None:
+        return _create_booking(payload)
+    with force_locale(language):
+        return _create_booking(payload)
+
+
+def _book(booking_request, *, savepoint: bool) -> tuple[int, str]:
+    """Run the rule; the answer as (status, JSON text).
+
+    With ``savepoint`` a refusal undoes only the rule's own writes (so that the caller can
+    still store the refusal under its idempotency key); without it the caller rolls back.
+    """
+    try:
+        with db.session.begin_nested() if savepoint else nullcontext():
+            booking, token = workflow.create_booking(db.session, booking_request)
+            notifications.queue_new_booking_mail(db.session, booking, token)
+    except BookingError as refused:
+        if refused.status >= 500:
+            raise
+        return refused.status, _dumps(_booking_error_body(refused))
+    return 201, _dumps(created_json(booking, token))
+
+
+def _create_booking(payload) -> Response:
+    try:
+        booking_request = api_schema.booking_request_from_json(payload)
+    except api_schema.InvalidRequest as invalid:
+        return _validation_response(invalid)
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        status, body = _book(booking_request, savepoint=False)
+        if status == 201:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return json_response(status, body, headers=NO_STORE)
+    if not idempotency.is_valid_key(key):
+        return error_response(400, "invalid_idempotency_key",
+                              _l("Idempotency-Key 应为 1 至 200 个可见 ASCII 字符。"))
+    try:
+        claim = idempotency.claim_key(
+            db.session, key, idempotency.fingerprint(request.method, request.path, payload))
+    except BookingError as refused:  # the key was used for another body, or is in flight
+        db.session.rollback()
+        return json_response(refused.status, _booking_error_body(refused))
+    if not claim.fresh:
+        status, body = claim.status_code, claim.body
+        db.session.rollback()
+        return json_response(status, body, headers={**NO_STORE, "Idempotent-Replayed": "true"})
+    # The booking (if any) and the record of this answer commit together, or not at all.
+    status, body = _book(booking_request, savepoint=True)
+    idempotency.record_answer(claim, status, body)
+    db.session.commit()
+    _purge_old_records()
+    return json_response(status, body, headers=NO_STORE)
+
+
+def _purge_old_records() -> None:
+    """Opportunistic clean-up after the commit; a failure here must not fail the booking."""
+    if not idempotency.purge_due():
+        return
+    try:
+        idempotency.purge_expired_records(db.session)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("purging old idempotency records failed", exc_info=True)
+
+
+def _bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _lookup_limit() -> str:
+    return current_app.config.get("API_LOOKUP_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+
+
+# Looking a booking up by reference + token is what a guesser would hammer: GET and DELETE
+# share one budget per client address.
+lookup_limit = limiter.shared_limit(_lookup_limit, scope="api-booking-lookup")
+
+
+@bp.get("/bookings/<reference>")
+@lookup_limit
+def show_booking(reference: str):
+    booking = workflow.find_booking_by_token(db.session, reference, _bearer_token())
+    return json_response(200, booking_json(booking), headers=NO_STORE)
+
+
+@bp.delete("/bookings/<reference>")
+@lookup_limit
+def cancel_booking(reference: str):
+    """Cancel the booking (until the deadline): its seats go back, and on to the waiting list."""
+    booking = workflow.find_booking_by_token(db.session, reference, _bearer_token())
+    hold_hours = current_app.config.get("WAITLIST_OFFER_HOURS", 24)
+    workflow.cancel_booking(db.session, booking,
+                            on_seats_freed=waitlist.offer_to_queue(hold_hours))
+    notifications.queue_booking_mail(db.session, booking, "cancelled")
+    body = booking_json(booking)
+    db.session.commit()
+    return json_response(200, body, headers=NO_STORE)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return json_response(200, OPENAPI)

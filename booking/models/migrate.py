@@ -1,0 +1,34 @@
+"""Creating and migrating the schema through Alembic, from the first table on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect
+
+from booking.models.db import db
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _alembic_config(connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_database() -> None:
+    """Bring the schema to the newest revision. Safe to run any number of times."""
+    with db.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+
+
+def make_migration(message: str) -> None:
+    with db.engine.begin() as connection:
+        command.revision(_alembic_config(connection), message=message, autogenerate=True)
+
+
+def database_is_empty() -> bool:
+    return not inspect(db.engine).has_table("venue")

@@ -1,0 +1,309 @@
+"""The life of a booking: create, change, cancel, and find it again.
+
+Rule functions take a database session, flush, and raise :class:`BookingError`; the
+caller (a view, the API, the CLI) commits once, or rolls back on error.
+"""
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from booking.rules import capacity, opening, tokens
+from booking.clock import local_today, utcnow
+from booking.errors import BookingError, NotFound
+from booking.rules.identifiers import normalise_phone
+from booking.models import (CHANGEABLE_STATES, Attendee, Booking, BookingState, Organisation,
+                            OrganisationKind, Slot, SlotState, VenueDay)
+
+MAX_ATTENDEE_NAME = 60
+
+#: Called after a rule gave seats back in a slot, in the same transaction: (session, slot, now).
+#: The waiting list plugs in here (``booking.rules.waitlist.offer_to_queue``) without this module
+#: depending on it; callers pass it with the configured offer hold time.
+SeatsFreed = Callable[[Session, Slot, datetime], object]
+
+
+@dataclass
+class OrganisationDetails:
+    name: str
+    kind: OrganisationKind
+    credit_code: str | None = None
+
+
+@dataclass
+class BookingRequest:
+    """What an organisation asks for; shape already validated by a form or the API schema."""
+
+    slot_id: int
+    organisation: OrganisationDetails
+    contact_name: str
+    contact_phone: str
+    party_size: int
+    contact_email: str = ""
+    attendee_names: list[str] = field(default_factory=list)
+    notes: str = ""
+    language: str = "zh"
+
+
+def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | None = None,
+                                override: VenueDay | None | bool = False) -> None:
+    """Raise BookingError unless the slot takes bookings now (open, future, in the window).
+
+    ``override`` may pass the slot's VenueDay (or None) when the caller prefetched it, to
+    save a query per slot on calendar pages; by default it is looked up.
+    """
+    now = now or utcnow()
+    venue = slot.venue
+    if slot.state is not SlotState.OPEN:
+        raise BookingError("slot_closed", _l("该场次已停止预约。"))
+    if slot.starts_at <= now:
+        raise BookingError("slot_past", _l("该场次已开始或已结束，不能预约。"))
+    if override is False:
+        override = session.scalar(select(VenueDay).filter_by(venue_id=venue.id, day=slot.day))
+    if opening.day_status(venue, slot.day, override) is not opening.DayStatus.OPEN:
+        raise BookingError("venue_closed", _l("场馆当天不接待团体预约。"))
+    window = opening.booking_window(venue, local_today(now, venue.tz), slot)
+    if slot.day < window.first_day:
+        raise BookingError("too_soon", _l("请至少提前 %(days)s 个工作日预约（最早可约 %(first)s）。",
+                                          days=slot.min_working_days_ahead
+                                          if slot.min_working_days_ahead is not None
+                                          else venue.min_working_days_ahead,
+                                          first=window.first_day.isoformat()))
+    if slot.day > window.last_day:
+        raise BookingError("too_far", _l("该日期尚未开放预约（最晚可约 %(last)s）。",
+                                         last=window.last_day.isoformat()))
+
+
+def check_slot_bookable(session: Session, slot: Slot, party_size: int,
+                        now: datetime | None = None) -> None:
+    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now."""
+    check_slot_open_for_booking(session, slot, now)
+    if not slot.party_size_min <= party_size <= slot.party_size_max:
+        raise BookingError("party_size", _l("团体人数须在 %(min)s 至 %(max)s 人之间。",
+                                            min=slot.party_size_min, max=slot.party_size_max),
+                           status=422, field="party_size")
+
+
+def check_not_suspended(organisation: Organisation, today: date) -> None:
+    """No-shows suspend an organisation from booking (and queueing) until a date."""
+    if organisation.is_suspended_on(today):
+        raise BookingError("organisation_suspended",
+                           _l("贵单位因多次预约未到，预约资格暂停至 %(until)s。",
+                              until=organisation.suspended_until.isoformat()), status=403)
+
+
+def find_or_create_organisation(session: Session, details: OrganisationDetails) -> Organisation:
+    """The same organisation across bookings: by credit code when given, else by name."""
+    name = " ".join(details.name.split())
+    code = (details.credit_code or "").strip().upper() or None
+    query = select(Organisation)
+    query = (query.filter_by(credit_code=code) if code
+             else query.filter_by(name=name, credit_code=None))
+    organisation = session.scalars(query.limit(1)).first()
+    if organisation is not None:
+        return organisation
+    organisation = Organisation(name=name, kind=details.kind, credit_code=code)
+    try:
+        with session.begin_nested():
+            session.add(organisation)
+    except IntegrityError:  # created by a concurrent request a moment ago
+        organisation = session.scalars(select(Organisation).filter_by(credit_code=code)).one()
+    return organisation
+
+
+def _clean_names(names: list[str], party_size: int) -> list[str]:
+    cleaned = [" ".join(n.split()) for n in names if n and n.strip()]
+    if len(cleaned) > party_size:
+        raise BookingError("too_many_attendees",
+                           _l("参加人员名单（%(count)s 人）超过了团体人数（%(size)s 人）。",
+                              count=len(cleaned), size=party_size),
+                           status=422, field="attendees")
+    if any(len(n) > MAX_ATTENDEE_NAME for n in cleaned):
+        raise BookingError("attendee_name", _l("姓名不能超过 %(n)s 个字符。", n=MAX_ATTENDEE_NAME),
+                           status=422, field="attendees")
+    return cleaned
+
+
+def _unused_reference(connection) -> str:
+    table = Booking.__table__
+    while True:
+        reference = tokens.new_reference()
+        if connection.execute(select(table.c.id).where(table.c.reference == reference)
+                              ).first() is None:
+            return reference
+
+
+def create_booking(session: Session, request: BookingRequest,
+                   now: datetime | None = None) -> tuple[Booking, str]:
+    """Book seats for a group. Returns the booking and its manage token (shown once)."""
+    now = now or utcnow()
+    slot = session.get(Slot, request.slot_id, options=[joinedload(Slot.venue)])
+    if slot is None:
+        raise NotFound(_l("该场次不存在。"))
+    check_slot_bookable(session, slot, request.party_size, now)
+    names = _clean_names(request.attendee_names, request.party_size)
+    organisation = find_or_create_organisation(session, request.organisation)
+    check_not_suspended(organisation, local_today(now, slot.venue.tz))
+    capacity.claim_seats(session, slot, request.party_size)
+    return record_booking(session, slot, organisation, request, names, now)
+
+
+def record_booking(session: Session, slot: Slot, organisation: Organisation,
+                   request: BookingRequest, names: list[str],
+                   now: datetime) -> tuple[Booking, str]:
+    """Insert the booking for ``request.party_size`` seats the caller already holds in
+    ``slot`` (just claimed, or handed over by a waiting-list offer). Checks nothing.
+
+    Returns the booking and its manage token (shown once).
+    """
+    token = tokens.new_secret()
+    state = BookingState.PENDING if slot.requires_approval else BookingState.CONFIRMED
+    # Core INSERTs on the session's connection: this is the hot path of every booking, and a
+    # unit-of-work flush costs several times more for the same two statements.
+    connection = session.connection()
+    booking_id = connection.execute(insert(Booking.__table__).values(
+        reference=_unused_reference(connection), manage_token_hash=tokens.hash_secret(token),
+        slot_id=slot.id, organisation_id=organisation.id, party_size=request.party_size,
+        seats=request.party_size, state=state, contact_name=request.contact_name.strip(),
+        contact_phone=normalise_phone(request.contact_phone),
+        contact_email=(request.contact_email or "").strip(), notes=(request.notes or "").strip(),
+        language=request.language, created_at=now, updated_at=now)).inserted_primary_key[0]
+    if names:
+        connection.execute(insert(Attendee.__table__), [
+            dict(booking_id=booking_id, name=n, position=i) for i, n in enumerate(names)])
+    return session.get(Booking, booking_id), token
+
+
+def find_booking_by_token(session: Session, reference: str, token: str) -> Booking:
+    """The booking behind a manage link. Wrong reference and wrong token look the same."""
+    booking = session.scalar(select(Booking).filter_by(
+        reference=tokens.normalise_reference(reference)))
+    expected = booking.manage_token_hash if booking else tokens.hash_secret("")
+    if not hmac.compare_digest(expected, tokens.hash_secret(token or "")) or booking is None:
+        raise NotFound(_l("预约不存在或链接无效。"))
+    return booking
+
+
+def recover_manage_link(session: Session, reference: str, phone: str) -> tuple[Booking, str]:
+    """Reference + contact phone → a fresh manage token (the lost one stops working)."""
+    booking = session.scalar(select(Booking).filter_by(
+        reference=tokens.normalise_reference(reference)))
+    if booking is None or not hmac.compare_digest(booking.contact_phone, normalise_phone(phone)):
+        raise NotFound(_l("预约编号与手机号不匹配。"))
+    token = tokens.new_secret()
+    booking.manage_token_hash = tokens.hash_secret(token)
+    session.flush()
+    return booking, token
+
+
+def _require_changeable(booking: Booking, now: datetime) -> None:
+    if booking.state not in CHANGEABLE_STATES:
+        raise BookingError("not_changeable", _l("该预约当前状态不能修改。"))
+    deadline = opening.cancellation_deadline(booking.slot.venue, booking.slot.day)
+    if local_today(now, booking.slot.venue.tz) > deadline:
+        raise BookingError("past_deadline",
+                           _l("已过修改和取消的截止日期（%(deadline)s），如需帮助请致电场馆。",
+                              deadline=deadline.isoformat()))
+
+
+def check_changeable(booking: Booking, now: datetime | None = None) -> None:
+    """Raise BookingError unless the organisation may still change or cancel ``booking``."""
+    _require_changeable(booking, now or utcnow())
+
+
+def transition_booking(session: Session, booking: Booking, from_states, now: datetime,
+                       **values) -> None:
+    """Change a booking only if it is still in ``from_states`` holding the seats we saw.
+
+    One conditional UPDATE: of two racing changes (an organisation cancelling while staff
+    decline, two clicks), exactly one wins, so seats are never released twice.
+    """
+    changed = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.state.in_(from_states),
+               Booking.seats == booking.seats)
+        .values(sequence=Booking.sequence + 1, updated_at=now, **values)
+        .execution_options(synchronize_session=False))
+    session.expire(booking)
+    if changed.rowcount != 1:
+        raise BookingError("booking_changed",
+                           _l("该预约刚刚被其他人处理或修改，请刷新页面后再试。"))
+
+
+def touch_slot_bookings(session: Session, slot: Slot, now: datetime) -> None:
+    """The slot's details (room, lecturer) changed: bump the live bookings' iCalendar
+    SEQUENCE so calendar clients replace the event they hold."""
+    session.execute(update(Booking)
+                    .where(Booking.slot_id == slot.id, Booking.state.in_(CHANGEABLE_STATES))
+                    .values(sequence=Booking.sequence + 1, updated_at=now)
+                    .execution_options(synchronize_session="fetch"))
+
+
+def _touch(booking: Booking, now: datetime) -> None:
+    booking.sequence += 1
+    booking.updated_at = now
+
+
+def cancel_booking(session: Session, booking: Booking, now: datetime | None = None,
+                   reason: str = "", on_seats_freed: SeatsFreed | None = None) -> None:
+    """The organisation cancels: seats go back at once (and on to the waiting list, when
+    the caller passes ``on_seats_freed``, e.g. ``booking.rules.waitlist.offer_to_queue(hours)``)."""
+    now = now or utcnow()
+    _require_changeable(booking, now)
+    seats = booking.seats
+    transition_booking(session, booking, CHANGEABLE_STATES, now, state=BookingState.CANCELLED,
+                       seats=0, state_reason=reason.strip())
+    capacity.release_seats(session, booking.slot, seats)
+    session.flush()
+    if on_seats_freed is not None:
+        on_seats_freed(session, booking.slot, now)
+
+
+def change_party_size(session: Session, booking: Booking, party_size: int,
+                      now: datetime | None = None,
+                      on_seats_freed: SeatsFreed | None = None) -> None:
+    """Lower the party size (raising it would need new seats: book again instead).
+
+    The seats given back reach the waiting list through ``on_seats_freed``, as in
+    :func:`cancel_booking`.
+    """
+    now = now or utcnow()
+    _require_changeable(booking, now)
+    if party_size > booking.party_size:
+        raise BookingError("party_size_increase", _l("只能减少人数；如需增加，请另行预约。"),
+                           status=422, field="party_size")
+    if party_size < booking.slot.party_size_min:
+        raise BookingError("party_size", _l("团体人数不能少于 %(min)s 人。",
+                                            min=booking.slot.party_size_min),
+                           status=422, field="party_size")
+    if len(booking.attendees) > party_size:
+        raise BookingError("too_many_attendees", _l("请先从名单中删除多出的人员。"),
+                           status=422, field="party_size")
+    freed = booking.party_size - party_size
+    transition_booking(session, booking, CHANGEABLE_STATES, now, party_size=party_size,
+                       seats=party_size)
+    capacity.release_seats(session, booking.slot, freed)
+    session.flush()
+    if freed and on_seats_freed is not None:
+        on_seats_freed(session, booking.slot, now)
+
+
+def replace_attendees(session: Session, booking: Booking, names: list[str],
+                      now: datetime | None = None) -> None:
+    """Set the attendee list, keeping the records (and attendance) of names that stay."""
+    now = now or utcnow()
+    _require_changeable(booking, now)
+    cleaned = _clean_names(names, booking.party_size)
+    existing = {a.name: a for a in booking.attendees}
+    booking.attendees = [existing.pop(n, None) or Attendee(name=n) for n in cleaned]
+    for position, attendee in enumerate(booking.attendees):
+        attendee.position = position
+    _touch(booking, now)
+    session.flush()

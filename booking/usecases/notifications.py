@@ -1,0 +1,228 @@
+"""E-mail to organisations, queued in the outbox in the same transaction as the change.
+
+Edges (views, API, CLI) call these after the rule and before their one commit, so a message
+exists exactly when the change it reports was committed: a rolled-back action leaves none,
+and nothing leaves the building before the commit, because only ``flask --app run send-mail``
+(:mod:`booking.usecases.mailer`) sends, and it reads committed rows only.
+
+Rendering needs an application context (templates, Flask-Babel) but no request: messages are
+rendered in the recipient's language (``Booking.language`` / ``WaitlistEntry.language``) with
+``force_locale``, and links are built on ``PUBLIC_BASE_URL`` (or the ``base_url`` passed in).
+
+Which link a message carries. A booking's manage token exists in clear only at the moment
+the booking is made (or its link is recovered): it is stored hashed. So only the message sent
+at creation carries the secret manage link; every later message points to the recovery page
+(``/find``: reference + contact phone give a fresh link) and names the museum's phone, rather
+than a link we could not build honestly.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Literal
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from booking.rules import opening
+from booking.rules.booking_event import booking_event
+from booking.clock import local, local_today
+from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
+from booking.render.ics import render_booking_ics
+from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
+
+BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
+                          "cancelled_by_museum", "reminder", "certificates_ready"]
+BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancelled_by_museum",
+                      "reminder", "certificates_ready")
+WAITLIST_OFFER = "waitlist_offer"
+#: Bookings that get the day-before reminder.
+REMINDED_STATES = (BookingState.CONFIRMED,)
+
+
+# --- queueing ------------------------------------------------------------------------------
+
+def queue_booking_mail(session: Session, booking: Booking, kind: BookingMailKind,
+                       base_url: str | None = None, *,
+                       manage_token: str | None = None) -> OutboxMessage | None:
+    """Add the ``kind`` message about ``booking`` to the outbox (flushed, not committed).
+
+    ``manage_token`` — the clear manage token, when the caller holds it (right after the
+    booking was made) — puts the secret manage link in the message. Returns None, queueing
+    nothing, when the booking has no e-mail address.
+    """
+    if kind not in BOOKING_MAIL_KINDS:
+        raise ValueError(f"unknown booking mail kind {kind!r}")
+    if not (booking.contact_email or "").strip():
+        return None
+    base_url = _base(base_url)
+    with force_locale(_language(booking.language)):
+        context = _booking_context(booking, base_url, manage_token)
+        attachment = _reminder_ics(booking) if kind == "reminder" else None
+        subject, body = _render(kind, context)
+    message = OutboxMessage(recipient=booking.contact_email.strip(), subject=subject,
+                            body_text=body, kind=kind)
+    if attachment is not None:
+        message.attachment_name, message.attachment_type, message.attachment_body = attachment
+    return _add(session, message)
+
+
+def queue_new_booking_mail(session: Session, booking: Booking, manage_token: str,
+                           base_url: str | None = None) -> OutboxMessage | None:
+    """The message for a booking just made: "received" while it awaits approval, else
+    "confirmed"; both carry the manage link (the token is at hand only now)."""
+    kind = "received" if booking.state is BookingState.PENDING else "confirmed"
+    return queue_booking_mail(session, booking, kind, base_url, manage_token=manage_token)
+
+
+def queue_booking_mails(session: Session, bookings: Iterable[Booking], kind: BookingMailKind,
+                        base_url: str | None = None) -> int:
+    """``kind`` to each of ``bookings`` (e.g. everyone in a slot the museum cancelled).
+    Returns how many were queued."""
+    return sum(queue_booking_mail(session, booking, kind, base_url) is not None
+               for booking in bookings)
+
+
+def queue_waitlist_offer(session: Session, entry: WaitlistEntry, offer_token: str,
+                         base_url: str | None = None) -> OutboxMessage | None:
+    """Tell a waiting-list entry its seats are held: the accept link and the deadline."""
+    if not (entry.contact_email or "").strip():
+        return None
+    base_url = _base(base_url)
+    with force_locale(_language(entry.language)):
+        slot = entry.slot
+        context = {**_slot_context(slot, base_url), "organisation": entry.organisation.name,
+                   "contact_name": entry.contact_name, "party_size": entry.party_size,
+                   "reference": "",
+                   "accept_url": absolute_url(base_url, "waitlist.entry", token=offer_token),
+                   "deadline": _local_text(entry.offer_expires_at, slot)}
+        subject, body = _render(WAITLIST_OFFER, context)
+    return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
+                                       body_text=body, kind=WAITLIST_OFFER))
+
+
+def queue_certificates_ready(session: Session, bookings: Iterable[Booking],
+                             base_url: str | None = None) -> int:
+    """"Certificates ready" once to each booking (a set of bookings: duplicates collapse)."""
+    unique = {booking.id: booking for booking in bookings}
+    return queue_booking_mails(session, unique.values(), "certificates_ready", base_url)
+
+
+def queue_reminders(session: Session, now: datetime, base_url: str | None = None) -> int:
+    """Queue the day-before reminder (with the booking's .ics) for tomorrow's confirmed
+    bookings that have not had one. Idempotent: each booking is marked by a conditional
+    UPDATE of ``reminder_queued_at``, so reruns and overlapping runs never queue twice.
+    Returns how many were queued; the caller commits.
+    """
+    tomorrow = local_today(now) + timedelta(days=1)
+    candidates = session.scalars(
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Slot.day == tomorrow, Booking.state.in_(REMINDED_STATES),
+               Booking.reminder_queued_at.is_(None), Booking.contact_email != "")
+        .order_by(Booking.id)).all()
+    queued = 0
+    for booking in candidates:
+        claimed = session.execute(
+            update(Booking).where(Booking.id == booking.id, Booking.reminder_queued_at.is_(None))
+            .values(reminder_queued_at=now).execution_options(synchronize_session=False))
+        session.expire(booking, ["reminder_queued_at"])
+        if claimed.rowcount == 1 and queue_booking_mail(session, booking, "reminder", base_url):
+            queued += 1
+    session.flush()
+    return queued
+
+
+def _add(session: Session, message: OutboxMessage) -> OutboxMessage:
+    session.add(message)
+    session.flush()
+    return message
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+def _base(base_url: str | None) -> str:
+    return (base_url or current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+
+
+def _language(language: str | None) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def absolute_url(base_url: str, endpoint: str, **values) -> str:
+    """``base_url`` + the path of ``endpoint``: works without a request (and SERVER_NAME)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return base_url.rstrip("/") + path
+
+
+def _local_text(moment: datetime | None, slot: Slot) -> str:
+    if moment is None:
+        return ""
+    return local(moment, slot.venue.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _slot_context(slot: Slot, base_url: str) -> dict:
+    venue, tz = slot.venue, slot.venue.tz
+    starts_at, ends_at = local(slot.starts_at, tz), local(slot.ends_at, tz)
+    return {
+        "programme": localized(slot, "title"),
+        "venue": localized(venue, "name"),
+        "address": localized(venue, "address"),
+        "room": localized(slot.room, "name") if slot.room else "",
+        "lecturer": slot.lecturer_name,
+        "modules": [line.strip() for line in slot.modules_text.splitlines() if line.strip()],
+        "date": format_date(starts_at.date(), "full"),
+        "time": f"{starts_at:%H:%M}–{ends_at:%H:%M}",
+        "phone": venue.phone,
+        "find_url": absolute_url(base_url, "booking.find"),
+    }
+
+
+def _booking_context(booking: Booking, base_url: str, manage_token: str | None) -> dict:
+    return {
+        **_slot_context(booking.slot, base_url),
+        "reference": booking.display_reference,
+        "organisation": booking.organisation.name,
+        "contact_name": booking.contact_name,
+        "party_size": booking.party_size,
+        "reason": booking.state_reason,
+        "change_deadline": format_date(
+            opening.cancellation_deadline(booking.slot.venue, booking.slot.day), "full"),
+        "manage_url": absolute_url(base_url, "booking.manage", reference=booking.reference,
+                                   token=manage_token) if manage_token else "",
+        "certificates_url": _optional_url(base_url, "certificates.visitor"),
+    }
+
+
+def _optional_url(base_url: str, endpoint: str) -> str:
+    """A link to a page another part of the app provides, or "" when it is not installed."""
+    try:
+        return absolute_url(base_url, endpoint)
+    except LookupError:  # werkzeug's BuildError
+        return ""
+
+
+def _render(kind: str, context: dict) -> tuple[str, str]:
+    """(subject, body) from ``templates/mail/<kind>.txt``: the body is the template's output,
+    the subject its top-level ``{% set subject = … %}``."""
+    template = current_app.jinja_env.get_template(f"mail/{kind}.txt")
+    module = template.make_module(context)
+    subject = " ".join(str(getattr(module, "subject", "")).split())
+    return subject, _tidy(str(module))
+
+
+def _tidy(text: str) -> str:
+    """Templates may leave trailing spaces and runs of blank lines: trim them."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def _reminder_ics(booking: Booking) -> tuple[str, str, str]:
+    """(file name, type, text) of the booking's .ics, as the manage page serves it (same UID
+    and SEQUENCE, so importing it updates an entry imported earlier), without the link."""
+    # The UID's host is the configured public address, as on the manage page, whatever base
+    # the message's links were given.
+    body = render_booking_ics(booking_event(booking, _base(None))).decode("utf-8")
+    return f"booking-{booking.display_reference}.ics", "text/calendar", body

@@ -1,0 +1,54 @@
+"""Who may do what on staff pages: login loading and role checks."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from booking.models.db import db
+from booking.web.extensions import login_manager
+from booking.models import Role, StaffUser
+
+login_manager.login_view = "staff.login"
+login_manager.login_message = _l("请先登录。")
+login_manager.login_message_category = "error"
+# A session cookie replayed from another browser or address is dropped.
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> StaffUser | None:
+    """The user behind the session: still active, and with the password it signed in with."""
+    user_id, _, fingerprint = session_id.partition(":")
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or user.session_fingerprint != fingerprint:
+        return None
+    return user
+
+
+def role_required(*roles: Role):
+    """Refuse anonymous users (login page, or 401 JSON on the API) and other roles (403).
+
+    Admins pass every check. ``@role_required(Role.STAFF, Role.GUIDE)`` admits staff,
+    guides and admins.
+    """
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            is_api = request.path.startswith("/api/")
+            if not current_user.is_authenticated:
+                if is_api:
+                    return jsonify(error={"code": "unauthorized",
+                                          "message": str(_l("请先登录。"))}), 401
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                if is_api:
+                    return jsonify(error={"code": "forbidden",
+                                          "message": str(_l("您没有执行此操作的权限。"))}), 403
+                abort(403)
+            return view(*args, **kwargs)
+        wrapped.required_roles = roles  # read by the access test over app.url_map
+        return wrapped
+    return decorator

@@ -1,0 +1,134 @@
+"""The organisation's secret manage link: see, edit, cancel and export one booking.
+
+Registered on the public ``booking`` blueprint. Every route starts from the reference and
+token in the URL; a wrong one of either gives the same 404 page.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from booking.usecases import notifications
+from booking.rules import opening, waitlist, workflow
+from booking.rules.booking_event import booking_event
+from booking.models.db import db
+from booking.errors import BookingError, NotFound
+from booking.web.public.forms import AttendeesForm, CancelForm, PartySizeForm
+from booking.render.ics import render_booking_ics
+from booking.models import Booking
+from booking.web.responses import private, show_error
+from booking.web.public.pages import attendee_names, bp, manage_url
+
+
+def _booking_or_404(reference: str, token: str) -> Booking:
+    try:
+        return workflow.find_booking_by_token(db.session, reference, token)
+    except NotFound:
+        abort(404)
+
+
+def _change_refusal(booking: Booking) -> str | None:
+    """Why the organisation can no longer change the booking itself, or None."""
+    try:
+        workflow.check_changeable(booking)
+    except BookingError as refused:
+        return str(refused.message)
+    return None
+
+
+def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form=None,
+                 status: int = 200):
+    if attendees_form is None:
+        attendees_form = AttendeesForm(formdata=None,
+                                       attendees="\n".join(a.name for a in booking.attendees))
+    if size_form is None:
+        size_form = PartySizeForm(formdata=None, party_size=booking.party_size)
+    venue = booking.slot.venue
+    response = current_app.make_response((render_template(
+        "booking/manage.html", booking=booking, token=token, slot=booking.slot, venue=venue,
+        attendees_form=attendees_form, size_form=size_form,
+        change_refusal=_change_refusal(booking),
+        deadline=opening.cancellation_deadline(venue, booking.slot.day),
+        manage_link=manage_url(booking.reference, token)), status))
+    return private(response)
+
+
+@bp.route("/manage/<reference>/<token>")
+def manage(reference: str, token: str):
+    booking = _booking_or_404(reference, token)
+    return _manage_page(booking, token)
+
+
+@bp.route("/manage/<reference>/<token>/attendees", methods=["POST"])
+def manage_attendees(reference: str, token: str):
+    booking = _booking_or_404(reference, token)
+    form = AttendeesForm()
+    if form.validate_on_submit():
+        try:
+            workflow.replace_attendees(db.session, booking, attendee_names(form))
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(_("参加人员名单已保存（共 %(n)s 人）。", n=len(booking.attendees)), "success")
+            return redirect(url_for("booking.manage", reference=reference, token=token))
+    booking = _booking_or_404(reference, token)
+    return _manage_page(booking, token, attendees_form=form, status=422)
+
+
+@bp.route("/manage/<reference>/<token>/party-size", methods=["POST"])
+def manage_party_size(reference: str, token: str):
+    booking = _booking_or_404(reference, token)
+    form = PartySizeForm()
+    if form.validate_on_submit():
+        try:
+            workflow.change_party_size(db.session, booking, form.party_size.data,
+                                       on_seats_freed=waitlist.offer_to_queue(
+                                           current_app.config["WAITLIST_OFFER_HOURS"]))
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(_("团体人数已改为 %(n)s 人，多出的座位已释放。", n=booking.party_size), "success")
+            return redirect(url_for("booking.manage", reference=reference, token=token))
+    booking = _booking_or_404(reference, token)
+    return _manage_page(booking, token, size_form=form, status=422)
+
+
+@bp.route("/manage/<reference>/<token>/cancel", methods=["GET", "POST"])
+def manage_cancel(reference: str, token: str):
+    """A confirm step first (GET), then the cancellation itself (POST)."""
+    booking = _booking_or_404(reference, token)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            workflow.cancel_booking(db.session, booking, reason=form.reason.data or "",
+                                    on_seats_freed=waitlist.offer_to_queue(
+                                        current_app.config["WAITLIST_OFFER_HOURS"]))
+            notifications.queue_booking_mail(db.session, booking, "cancelled")
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(_("预约已取消，座位已释放。"), "success")
+        return redirect(url_for("booking.manage", reference=reference, token=token))
+    refusal = _change_refusal(booking)
+    response = current_app.make_response(render_template(
+        "booking/cancel.html", booking=booking, token=token, slot=booking.slot, form=form,
+        change_refusal=refusal))
+    return private(response)
+
+
+@bp.route("/manage/<reference>/<token>/booking.ics")
+def manage_ics(reference: str, token: str):
+    booking = _booking_or_404(reference, token)
+    body = render_booking_ics(booking_event(booking, current_app.config.get("PUBLIC_BASE_URL"),
+                                            manage_url(booking.reference, token)))
+    response = current_app.make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="booking-{booking.display_reference}.ics"')
+    return private(response)

@@ -1,0 +1,268 @@
+"""Public booking pages: capacity calendar, booking form, confirmation, manage link, recovery."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlparse
+
+from babel import dates as babel_dates
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from booking.rules import availability as capacity_calendar
+from booking.usecases import notifications
+from booking.rules import workflow
+from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
+from booking.clock import local, utcnow
+from booking.models.db import db
+from booking.errors import BookingError, NotFound
+from booking.web.extensions import limiter
+from booking.web.public.forms import BookingForm, FindBookingForm
+from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, current_language
+from booking.rules.identifiers import mask_phone
+from booking.rules.vocabulary import organisation_kind_label
+from booking.models import Booking, Slot, Venue, VenueDay
+from booking.web.responses import error_page_or_json, private, show_error
+from booking.rules.tokens import normalise_reference
+from booking.rules.workflow import BookingRequest, OrganisationDetails
+
+bp = Blueprint("booking", __name__)
+
+NEW_BOOKING_KEY = "new_booking"  # session key carrying a fresh token to the confirmation page
+CONFIRMATION_SHOWN_FOR = timedelta(minutes=15)  # reloads and language switches still work
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+# --- display helpers shared by every public template ------------------------------------
+
+@bp.app_template_filter("local_time")
+def local_time(moment, fmt: str = "%H:%M") -> str:
+    return local(moment).strftime(fmt)
+
+
+@bp.app_template_filter("long_date")
+def long_date(day: date) -> str:
+    """2025年5月6日星期二 / Tuesday, May 6, 2025."""
+    return format_date(day, "full")
+
+
+@bp.app_template_filter("short_date")
+def short_date(day: date) -> str:
+    """5月6日周二 / Tue, May 6."""
+    return babel_dates.format_skeleton("MMMEd", day, locale=get_locale())
+
+
+@bp.app_template_filter("month_title")
+def month_title(day: date) -> str:
+    """2025年5月 / May 2025."""
+    return babel_dates.format_skeleton("yMMMM", day, locale=get_locale())
+
+
+@bp.app_template_filter("plain_number")
+def plain_number(value) -> str:
+    """1.5 → "1.5", Decimal("1.0") → "1", 10 → "10" (training hours, money-free numbers)."""
+    text = f"{value:f}" if value is not None else ""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@bp.app_context_processor
+def _public_helpers():
+    return {"weekday_name": lambda n, width="wide": babel_dates.get_day_names(
+                width, locale=get_locale())[n],
+            "organisation_kind_label": organisation_kind_label,
+            "mask_phone": mask_phone}
+
+
+@bp.after_app_request
+def _remember_language_from_query(response):
+    """``?lang=en`` on any page (the in-place switch of private pages) is remembered too."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax")
+    return response
+
+
+@bp.app_errorhandler(413)
+def _upload_too_large(error):
+    """Bodies over MAX_CONTENT_LENGTH (large attendee files) get a page, not a bare 413."""
+    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    return error_page_or_json(413, "payload_too_large", _("请求内容过大。"), page_message=_(
+        "上传的内容过大（上限 %(mb)s MB），请只保留姓名一列后再上传。", mb=limit))
+
+
+def manage_url(reference: str, token: str) -> str:
+    """The absolute secret link, on the public address the museum configured."""
+    path = url_for("booking.manage", reference=reference, token=token)
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return base + path if base else url_for("booking.manage", reference=reference,
+                                            token=token, _external=True)
+
+
+# --- language and static pages ----------------------------------------------------------
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes home."""
+    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.route("/language/<code>")
+def set_language(code: str):
+    """The visible language switch; the choice is remembered for a year."""
+    response = redirect(_safe_next(request.args.get("next")))
+    if code in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax")
+    return response
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("booking/privacy.html")
+
+
+# --- capacity calendar -------------------------------------------------------------------
+
+def _venue_or_404(code: str) -> Venue:
+    venue = db.session.scalar(select(Venue).filter_by(code=code.upper()))
+    if venue is None:
+        abort(404)
+    return venue
+
+
+def _programme_arg(venue: Venue) -> tuple[str | None, Slot | None]:
+    """The ?programme= filter and one of its slots (for the title), if any."""
+    code = (request.args.get("programme") or "").strip()[:60] or None
+    if code is None:
+        return None, None
+    return code, db.session.scalar(select(Slot).filter_by(venue_id=venue.id, programme=code)
+                                   .order_by(Slot.starts_at.desc()).limit(1))
+
+
+@bp.route("/venues/<code>/calendar")
+def venue_calendar(code: str):
+    venue = _venue_or_404(code)
+    programme, sample = _programme_arg(venue)
+    now = utcnow()
+    month = capacity_calendar.parse_month(request.args.get("month"), local(now, venue.tz).date())
+    calendar = capacity_calendar.month_calendar(db.session, venue, month, programme, now,
+                                                current_language())
+    return render_template("booking/calendar.html", venue=venue, calendar=calendar,
+                           programme=programme, programme_slot=sample)
+
+
+@bp.route("/venues/<code>/days/<day>")
+def venue_day(code: str, day: str):
+    venue = _venue_or_404(code)
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    programme, sample = _programme_arg(venue)
+    cell = capacity_calendar.day_calendar(db.session, venue, wanted, programme, utcnow(),
+                                          current_language())
+    return render_template("booking/day.html", venue=venue, cell=cell, programme=programme,
+                           programme_slot=sample)
+
+
+# --- booking form and confirmation -------------------------------------------------------
+
+def _slot_availability(slot: Slot) -> capacity_calendar.SlotAvailability:
+    venue_day = db.session.scalar(select(VenueDay).filter_by(venue_id=slot.venue_id,
+                                                             day=slot.day))
+    return capacity_calendar.slot_availability(db.session, slot, venue_day, utcnow())
+
+
+def attendee_names(form) -> list[str]:
+    """Typed names followed by those in the uploaded file. Raises BookingError on a bad file."""
+    names = form.typed_names()
+    upload = form.uploaded_file()
+    if upload is not None:
+        names += parse_attendee_file(upload.filename, upload.read(MAX_FILE_BYTES + 1))
+    return names
+
+
+@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+def book(slot_id: int):
+    slot = db.get_or_404(Slot, slot_id)
+    form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
+    if form.validate_on_submit():
+        try:
+            booking, token = workflow.create_booking(db.session, BookingRequest(
+                slot_id=slot.id,
+                organisation=OrganisationDetails(name=form.organisation_name.data,
+                                                 kind=form.kind,
+                                                 credit_code=form.credit_code.data or None),
+                contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+                contact_email=form.contact_email.data or "", party_size=form.party_size.data,
+                attendee_names=attendee_names(form), notes=form.notes.data or "",
+                language=current_language()))
+            notifications.queue_new_booking_mail(db.session, booking, token)
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            remember_new_booking(booking, token)
+            return redirect(url_for("booking.confirmation", reference=booking.reference))
+    status = 422 if request.method == "POST" else 200
+    return render_template("booking/book.html", form=form, slot=slot,
+                           availability=_slot_availability(slot)), status
+
+
+def remember_new_booking(booking: Booking, token: str) -> None:
+    """Carry a just-made booking's manage token to its confirmation page, in the session
+    cookie (never in a URL); :func:`confirmation` shows it for CONFIRMATION_SHOWN_FOR."""
+    session[NEW_BOOKING_KEY] = {"reference": booking.reference, "token": token,
+                                "at": int(utcnow().timestamp())}
+
+
+@bp.route("/bookings/<reference>/confirmation")
+def confirmation(reference: str):
+    """Right after booking: the token rides in the (signed, HttpOnly) session cookie, never in
+    a URL, and is dropped once the confirmation is older than CONFIRMATION_SHOWN_FOR."""
+    fresh = session.get(NEW_BOOKING_KEY) or {}
+    if utcnow().timestamp() - fresh.get("at", 0) > CONFIRMATION_SHOWN_FOR.total_seconds():
+        session.pop(NEW_BOOKING_KEY, None)
+        fresh = {}
+    booking = None
+    if fresh.get("reference") == normalise_reference(reference):
+        try:
+            booking = workflow.find_booking_by_token(db.session, reference, fresh.get("token"))
+        except NotFound:
+            booking = None
+    if booking is None:
+        return private(current_app.make_response(
+            render_template("booking/confirmation_gone.html")))
+    return private(current_app.make_response(render_template(
+        "booking/confirmation.html", booking=booking,
+        manage_link=manage_url(booking.reference, fresh["token"]),
+        ics_url=url_for("booking.manage_ics", reference=booking.reference,
+                        token=fresh["token"]))))
+
+
+# --- "my booking": recover a lost manage link --------------------------------------------
+
+@bp.route("/find", methods=["GET", "POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"])
+def find():
+    form = FindBookingForm()
+    if form.validate_on_submit():
+        try:
+            booking, token = workflow.recover_manage_link(db.session, form.reference.data,
+                                                          form.contact_phone.data)
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            return private(current_app.make_response(render_template(
+                "booking/find.html", form=FindBookingForm(formdata=None), booking=booking,
+                manage_link=manage_url(booking.reference, token))))
+    status = 422 if request.method == "POST" else 200
+    return render_template("booking/find.html", form=form, booking=None), status
+
+
+from booking.web.public import manage as manage_views  # noqa: E402,F401  (registers the manage routes on bp)

@@ -1,0 +1,228 @@
+"""Waiting-list pages: join a full slot's list, the organisation's own entry page (offer,
+accept, decline), and the staff list under /staff/waitlist.
+
+Open offers past their hold time are expired by cron (``flask --app run
+expire-waitlist-offers``) and also here, whenever a waiting-list page is opened, so a late
+cron run never keeps seats from the next group.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from booking.usecases import notifications
+from booking.rules import waitlist
+from booking.rules.audit import record_change
+from booking.web.auth import role_required
+from booking.rules.availability import slot_availability
+from booking.clock import utcnow
+from booking.models.db import db, reset_deferred_transactions, set_deferred_transactions
+from booking.errors import BookingError
+from booking.web.extensions import limiter
+from booking.i18n import current_language
+from booking.models import Role, Slot, VenueDay, WaitlistEntry, WaitlistState
+from booking.web.responses import private, show_error
+from booking.web.public.pages import remember_new_booking
+from booking.web.public.waitlist_forms import WaitlistActionForm, WaitlistForm
+from booking.rules.workflow import OrganisationDetails, check_slot_open_for_booking
+
+bp = Blueprint("waitlist", __name__)
+staff_bp = Blueprint("waitlist_staff", __name__, url_prefix="/staff/waitlist")
+
+
+def _hold_hours() -> float:
+    return current_app.config["WAITLIST_OFFER_HOURS"]
+
+
+def _expire_due_offers(slot: Slot | None = None) -> None:
+    """Housekeeping before showing a waiting list: expire due offers, pass their seats on.
+
+    Runs in its own write transaction, so that on SQLite a read-only (deferred) page request
+    never tries to upgrade its read lock. Does nothing, and takes no lock, when nothing is due.
+    """
+    now = utcnow()
+    if not waitlist.expiry_due(db.session, now, slot):
+        return
+    db.session.rollback()
+    token = set_deferred_transactions(False)
+    try:
+        waitlist.expire_offers(db.session, now, _hold_hours(), slot)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        reset_deferred_transactions(token)
+
+
+# --- the organisation's side -------------------------------------------------------------
+
+@bp.route("/slots/<int:slot_id>/waitlist", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def join(slot_id: int):
+    slot = db.get_or_404(Slot, slot_id)
+    if request.method == "GET":
+        _expire_due_offers(slot)
+    form = WaitlistForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
+    if form.validate_on_submit():
+        try:
+            entry, token = waitlist.join_waitlist(db.session, slot, waitlist.WaitlistRequest(
+                organisation=OrganisationDetails(name=form.organisation_name.data,
+                                                 kind=form.kind,
+                                                 credit_code=form.credit_code.data or None),
+                contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+                contact_email=form.contact_email.data or "", party_size=form.party_size.data,
+                language=current_language()))
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(_("已加入候补名单。请收藏本页：有名额时我们会为您保留，并在这里确认。"), "success")
+            return redirect(url_for("waitlist.entry", token=token))
+    venue_day = db.session.scalar(select(VenueDay).filter_by(venue_id=slot.venue_id,
+                                                             day=slot.day))
+    availability = slot_availability(db.session, slot, venue_day, utcnow())
+    refusal = None
+    try:
+        check_slot_open_for_booking(db.session, slot, utcnow(), override=venue_day)
+    except BookingError as error:
+        refusal = str(error.message)
+    queue_length = len(_queue(slot.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("booking/waitlist_join.html", slot=slot, form=form,
+                           availability=availability, refusal=refusal,
+                           queue_length=queue_length), status
+
+
+def _queue(slot_id: int) -> list[WaitlistEntry]:
+    return db.session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.slot_id == slot_id, WaitlistEntry.state == WaitlistState.WAITING)).all()
+
+
+def _entry_page(token: str, status: int = 200):
+    entry = waitlist.find_entry_by_token(db.session, token)
+    _expire_due_offers(entry.slot)
+    return private(current_app.make_response((render_template(
+        "booking/waitlist_entry.html", entry=entry, slot=entry.slot, token=token,
+        position=waitlist.queue_position(db.session, entry), now=utcnow(),
+        action_form=WaitlistActionForm()), status)))
+
+
+@bp.route("/waitlist/<token>")
+@limiter.limit("30 per minute")
+def entry(token: str):
+    try:
+        return _entry_page(token)
+    except BookingError as error:
+        db.session.rollback()
+        return private(current_app.make_response((render_template(
+            "errors/error.html", status=error.status, message=str(error.message)),
+            error.status)))
+
+
+@bp.route("/waitlist/<token>/accept", methods=["POST"])
+@limiter.limit("10 per minute")
+def accept(token: str):
+    if not WaitlistActionForm().validate_on_submit():
+        return redirect(url_for("waitlist.entry", token=token))
+    try:
+        booking, manage_token = waitlist.accept_offer(db.session, token, utcnow())
+        notifications.queue_new_booking_mail(db.session, booking, manage_token)
+        db.session.commit()
+    except BookingError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("waitlist.entry", token=token))
+    # Shown on the booking confirmation page, exactly as after booking directly.
+    remember_new_booking(booking, manage_token)
+    return redirect(url_for("booking.confirmation", reference=booking.reference))
+
+
+@bp.route("/waitlist/<token>/withdraw", methods=["POST"])
+@limiter.limit("10 per minute")
+def withdraw(token: str):
+    if WaitlistActionForm().validate_on_submit():
+        try:
+            waitlist.withdraw(db.session, token, utcnow(), _hold_hours())
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(_("已退出候补名单。"), "success")
+    return redirect(url_for("waitlist.entry", token=token))
+
+
+# --- staff -------------------------------------------------------------------------------
+
+@staff_bp.route("")
+@role_required(Role.STAFF)
+def index():
+    _expire_due_offers()
+    show_all = request.args.get("show") == "all"
+    states = list(WaitlistState) if show_all else list(waitlist.LIVE_STATES)
+    entries = db.session.scalars(
+        select(WaitlistEntry).join(Slot, WaitlistEntry.slot_id == Slot.id)
+        .where(Slot.starts_at > utcnow(), WaitlistEntry.state.in_(states))
+        .options(joinedload(WaitlistEntry.slot).joinedload(Slot.venue),
+                 joinedload(WaitlistEntry.organisation))
+        .order_by(Slot.starts_at, Slot.id, WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    by_slot: dict[int, list] = defaultdict(list)
+    slots: dict[int, Slot] = {}
+    for item in entries:
+        slots[item.slot_id] = item.slot
+        by_slot[item.slot_id].append(item)
+    positions = {}
+    for slot_entries in by_slot.values():
+        waiting = [e for e in slot_entries if e.state is WaitlistState.WAITING]
+        positions.update({e.id: n for n, e in enumerate(waiting, start=1)})
+    groups = [(slots[slot_id], by_slot[slot_id]) for slot_id in by_slot]
+    return render_template("staff/waitlist.html", groups=groups, positions=positions,
+                           show_all=show_all, action_form=WaitlistActionForm())
+
+
+@staff_bp.route("/slots/<int:slot_id>/offer", methods=["POST"])
+@role_required(Role.STAFF)
+def offer_now(slot_id: int):
+    slot = db.get_or_404(Slot, slot_id)
+    if WaitlistActionForm().validate_on_submit():
+        taken_before = slot.taken
+        offered = waitlist.offer_freed_seats(db.session, slot, utcnow(), _hold_hours())
+        if offered:
+            record_change(db.session, current_user, "waitlist.offer", slot,
+                          before={"taken": taken_before},
+                          after={"taken": slot.taken,
+                                 "offered": [{"entry": e.id, "seats": e.seats_held}
+                                             for e in offered]})
+        db.session.commit()
+        if offered:
+            flash(_("已为 %(n)s 个候补单位保留名额。", n=len(offered)), "success")
+        else:
+            flash(_("没有可以发出的名额：余位不足以满足任何候补单位。"), "warning")
+    return redirect(url_for("waitlist_staff.index"))
+
+
+@staff_bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+@role_required(Role.STAFF)
+def withdraw_entry(entry_id: int):
+    entry = db.get_or_404(WaitlistEntry, entry_id)
+    if WaitlistActionForm().validate_on_submit():
+        before = {"state": entry.state.value, "seats_held": entry.seats_held}
+        try:
+            offered = waitlist.withdraw_entry(db.session, entry, utcnow(), _hold_hours())
+            record_change(db.session, current_user, "waitlist.withdraw", entry, before=before,
+                          after={"state": entry.state.value, "seats_held": entry.seats_held,
+                                 "offered_onward": [e.id for e in offered]})
+            db.session.commit()
+        except BookingError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(_("已将 %(name)s 移出候补名单。", name=entry.organisation.name), "success")
+    return redirect(url_for("waitlist_staff.index"))

@@ -1,0 +1,321 @@
+"""Staff pages under /staff/: sign-in, the dashboard, approvals, users and the audit log.
+
+Every route except the login page carries ``@role_required`` (tests/test_staff_access.py
+walks the URL map to make sure). Views parse a form, call one rule, commit once.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session as http_session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from booking.rules import accounts, approval, waitlist
+from booking.usecases import notifications
+from booking.web.auth import role_required
+from booking.clock import local_today
+from booking.models.db import db
+from booking.errors import BookingError
+from booking.web.extensions import limiter
+from booking.rules.vocabulary import state_label
+from booking.models import (AuditEntry, Booking, BookingState, Role, Slot, SlotState,
+                            StaffUser, Venue)
+from booking.web.staff.forms import (ActionForm, AuditFilterForm, DeclineForm, LoginForm,
+                                 PasswordResetForm, UserCreateForm, UserRoleForm, role_choices)
+from booking.web.template_helpers import audit_changes, role_label, shanghai_time, staff_link
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+#: Any signed-in staff account (admins pass every check anyway).
+ANY_ROLE = (Role.STAFF, Role.GUIDE)
+AUDIT_PAGE_SIZE = 50
+
+# (organisation_kind_label comes from the public blueprint's context processor, booking.web.public.pages.)
+for helper in (staff_link, state_label, role_label, audit_changes):
+    bp.add_app_template_global(helper)
+bp.add_app_template_filter(shanghai_time, "shanghai")
+
+
+def safe_next_path(target: str | None, default: str) -> str:
+    """Only a path on this site; a scheme, a host, ``//`` or a backslash falls back."""
+    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+# --- sign in and out ---------------------------------------------------------------------
+
+def _login_username_key() -> str:
+    return "staff-login:" + (request.form.get("username") or "").strip().lower()[:60]
+
+
+def _fresh_session() -> None:
+    """Drop everything from the old session (no fixation), including its CSRF token."""
+    http_session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the old session's token for this request
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_username_key,
+               deduct_when=lambda response: response.status_code != 302)
+def login():
+    """Unknown user, wrong password and deactivated account get the same answer.
+
+    Per address: 10 attempts a minute. Per username: 10 failures in 15 minutes lock it for
+    the rest of the window, from any address.
+    """
+    form = LoginForm(next=request.args.get("next", ""))
+    target = safe_next_path(form.next.data, url_for("staff.dashboard"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(target)
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(db.session, form.username.data, form.password.data)
+        except BookingError as error:
+            db.session.rollback()
+            form.password.errors.append(error.message)
+            return render_template("staff/login.html", form=form), 200
+        db.session.commit()
+        _fresh_session()
+        login_user(user)
+        return redirect(target)
+    return render_template("staff/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@role_required(*ANY_ROLE)
+def logout():
+    logout_user()
+    _fresh_session()
+    flash(_("您已退出登录。"), "message")
+    return redirect(url_for("staff.login"))
+
+
+# --- dashboard -------------------------------------------------------------------------
+
+@bp.route("/")
+@role_required(*ANY_ROLE)
+def dashboard():
+    """Today at a glance: pending approvals and each venue's sessions. Three queries."""
+    today = local_today()
+    query = (select(Slot).options(joinedload(Slot.venue), joinedload(Slot.room))
+             .join(Venue, Venue.id == Slot.venue_id)
+             .where(Slot.day == today).order_by(Venue.position, Venue.id, Slot.starts_at))
+    if current_user.role is Role.GUIDE:
+        query = query.where(Slot.guide_user_id == current_user.id)
+    slots = list(db.session.scalars(query))
+    groups = dict(db.session.execute(
+        select(Booking.slot_id, func.count())
+        .where(Booking.slot_id.in_([s.id for s in slots]),
+               Booking.state.in_((BookingState.PENDING, BookingState.CONFIRMED,
+                                  BookingState.CHECKED_IN, BookingState.COMPLETED)))
+        .group_by(Booking.slot_id)).all()) if slots else {}
+    venues: dict[int, dict] = {}
+    for slot in slots:
+        venues.setdefault(slot.venue_id, {"venue": slot.venue, "slots": []})["slots"].append(slot)
+    pending = (approval.count_pending(db.session)
+               if current_user.has_role(Role.STAFF) else None)
+    return render_template("staff/dashboard.html", today=today, venues=list(venues.values()),
+                           groups=groups, pending=pending, SlotState=SlotState)
+
+
+# --- approvals -------------------------------------------------------------------------
+
+@bp.route("/approvals")
+@role_required(Role.STAFF)
+def approvals():
+    queue = approval.pending_queue(db.session, current_app.config["NO_SHOW_WINDOW_DAYS"])
+    return render_template("staff/approvals.html", queue=queue, action_form=ActionForm(),
+                           decline_form=DeclineForm(), window_days=
+                           current_app.config["NO_SHOW_WINDOW_DAYS"])
+
+
+def _render_booking(booking: Booking, decline_form: DeclineForm | None = None, status=200):
+    history = approval.organisation_histories(
+        db.session, {booking.organisation_id}, local_today(),
+        current_app.config["NO_SHOW_WINDOW_DAYS"]).get(booking.organisation_id,
+                                                       approval.OrganisationHistory())
+    return render_template(
+        "staff/booking.html", booking=booking, history=history,
+        trail=approval.booking_audit_trail(db.session, booking), action_form=ActionForm(),
+        decline_form=decline_form or DeclineForm(),
+        window_days=current_app.config["NO_SHOW_WINDOW_DAYS"]), status
+
+
+def _load_booking(reference: str) -> Booking:
+    try:
+        return approval.get_booking(db.session, reference)
+    except BookingError:
+        abort(404)
+
+
+@bp.route("/bookings/<reference>")
+@role_required(Role.STAFF)
+def booking_detail(reference: str):
+    return _render_booking(_load_booking(reference))
+
+
+def _back(booking: Booking) -> str:
+    return safe_next_path(request.form.get("next"),
+                          url_for("staff.booking_detail", reference=booking.reference))
+
+
+@bp.route("/bookings/<reference>/approve", methods=["POST"])
+@role_required(Role.STAFF)
+def approve(reference: str):
+    booking = _load_booking(reference)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        approval.approve_booking(db.session, booking, current_user)
+    except BookingError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(_back(booking))
+    notifications.queue_booking_mail(db.session, booking, "confirmed")
+    db.session.commit()
+    flash(_("已批准预约 %(ref)s（%(org)s）。", ref=booking.display_reference,
+            org=booking.organisation.name), "success")
+    return redirect(_back(booking))
+
+
+@bp.route("/bookings/<reference>/decline", methods=["POST"])
+@role_required(Role.STAFF)
+def decline(reference: str):
+    booking = _load_booking(reference)
+    form = DeclineForm()
+    if not form.validate_on_submit():  # the message shows beside the reason field
+        return _render_booking(booking, form, status=422)
+    try:
+        approval.decline_booking(db.session, booking, current_user, form.reason.data,
+                                 on_seats_freed=waitlist.offer_to_queue(
+                                     current_app.config["WAITLIST_OFFER_HOURS"]))
+    except BookingError as error:
+        db.session.rollback()
+        if error.field == "reason":
+            form.reason.errors.append(error.message)
+            return _render_booking(booking, form, status=422)
+        flash(error.message, "error")
+        return redirect(_back(booking))
+    notifications.queue_booking_mail(db.session, booking, "declined")
+    db.session.commit()
+    flash(_("已拒绝预约 %(ref)s，座位已释放。", ref=booking.display_reference), "success")
+    return redirect(_back(booking))
+
+
+# --- audit log (admins) ------------------------------------------------------------------
+
+@bp.route("/audit")
+@role_required(Role.ADMIN)
+def audit():
+    form = AuditFilterForm(request.args)
+    form.validate()
+    query = select(AuditEntry).options(joinedload(AuditEntry.user))
+    if form.action.data and not form.action.errors:
+        query = query.where(AuditEntry.action.startswith(form.action.data.strip(),
+                                                         autoescape=True))
+    if form.object_type.data and not form.object_type.errors:
+        query = query.where(AuditEntry.object_type == form.object_type.data.strip())
+    if form.object_id.data and not form.object_id.errors:
+        query = query.where(AuditEntry.object_id == form.object_id.data.strip())
+    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
+                       per_page=AUDIT_PAGE_SIZE, max_per_page=AUDIT_PAGE_SIZE, error_out=False)
+    actions = db.session.scalars(select(AuditEntry.action).distinct()
+                                 .order_by(AuditEntry.action)).all()
+    types = db.session.scalars(select(AuditEntry.object_type).distinct()
+                               .order_by(AuditEntry.object_type)).all()
+    def page_url(number: int) -> str:
+        return url_for("staff.audit", **{**request.args.to_dict(), "page": number})
+
+    return render_template("staff/audit.html", page=page, form=form, actions=actions,
+                           types=types, page_url=page_url)
+
+
+# --- users (admins) ----------------------------------------------------------------------
+
+def _render_users(create_form: UserCreateForm | None = None, status: int = 200):
+    users = db.session.scalars(select(StaffUser).order_by(StaffUser.active.desc(),
+                                                          StaffUser.username)).all()
+    return render_template("staff/users.html", users=users,
+                           create_form=create_form or UserCreateForm(formdata=None),
+                           roles=role_choices(), action_form=ActionForm()), status
+
+
+@bp.route("/users")
+@role_required(Role.ADMIN)
+def users():
+    return _render_users()
+
+
+@bp.route("/users", methods=["POST"])
+@role_required(Role.ADMIN)
+def create_user():
+    form = UserCreateForm()
+    if not form.validate_on_submit():
+        return _render_users(form, 422)
+    try:
+        user = accounts.create_user(db.session, current_user, form.username.data,
+                                    accounts.parse_role(form.role.data), form.password.data,
+                                    form.display_name.data or "")
+    except BookingError as error:
+        db.session.rollback()
+        getattr(form, error.field or "username").errors.append(error.message)
+        return _render_users(form, 422)
+    db.session.commit()
+    flash(_("已创建用户 %(name)s。", name=user.username), "success")
+    return redirect(url_for("staff.users"))
+
+
+def _change_user(user_id: int, form, change) -> object:
+    """Validate ``form``, apply ``change(user, form)``, commit; flash the outcome."""
+    user = db.session.get(StaffUser, user_id) or abort(404)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("staff.users"))
+    try:
+        change(user, form)
+    except BookingError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("staff.users"))
+    db.session.commit()
+    flash(_("已更新用户 %(name)s。", name=user.username), "success")
+    return redirect(url_for("staff.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.ADMIN)
+def change_role(user_id: int):
+    return _change_user(user_id, UserRoleForm(), lambda user, form: accounts.change_role(
+        db.session, current_user, user, accounts.parse_role(form.role.data)))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@role_required(Role.ADMIN)
+def deactivate_user(user_id: int):
+    return _change_user(user_id, ActionForm(), lambda user, form: accounts.set_active(
+        db.session, current_user, user, False))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@role_required(Role.ADMIN)
+def reactivate_user(user_id: int):
+    return _change_user(user_id, ActionForm(), lambda user, form: accounts.set_active(
+        db.session, current_user, user, True))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_password(user_id: int):
+    return _change_user(user_id, PasswordResetForm(), lambda user, form: accounts.reset_password(
+        db.session, current_user, user, form.password.data))
