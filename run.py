@@ -95,9 +95,9 @@ def _normalise_database_url(url: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from booking.i18n import select_locale
     from booking.models.db import configure_engine, db
     from booking.web.extensions import babel, csrf, limiter, login_manager
-    from booking.i18n import select_locale
 
     db.init_app(app)
     with app.app_context():
@@ -110,38 +110,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from booking.api import public as api, staff as staff_api
-    from booking import cli
-    from booking.web.staff import pages as staff_views, statistics as statistics_views
-    from booking.web.public import pages as views, waitlist as waitlist_views
+    from booking import api, cli, web
     from courses import cli as course_cli
-    from courses.web.staff import catalogue as course_staff_views
-    from courses.web.public import pages as course_views
+    from courses import web as course_web
 
-    for blueprint in (views.bp, api.bp, staff_views.bp, staff_api.bp,
-                      course_views.bp, course_staff_views.bp):
-        app.register_blueprint(blueprint)
-    for blueprint in (waitlist_views.bp, waitlist_views.staff_bp, statistics_views.bp):
-        app.register_blueprint(blueprint)
-    from booking.web.staff import roster as roster_views
-    for blueprint in (roster_views.bp, roster_views.api):
-        app.register_blueprint(blueprint)
-    from courses.web.public import certificates as certificate_views
-    for blueprint in (certificate_views.bp, certificate_views.staff_bp):
-        app.register_blueprint(blueprint)
-    from courses.web.public import feeds as feed_views
-    app.register_blueprint(feed_views.bp)
+    web.register(app)
+    api.register(app)
+    course_web.register(app)
     cli.register(app)
     course_cli.register(app)
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from flask_babel import gettext as _
-    from flask_wtf.csrf import CSRFError
-
     from booking.models.db import reset_deferred_transactions, set_deferred_transactions
-    from booking.i18n import LANGUAGES, current_language, localized
-    from booking.web.responses import error_page_or_json
 
     @app.before_request
     def _read_only_requests_begin_deferred():
@@ -153,34 +134,6 @@ def _register_request_hooks(app: Flask) -> None:
         token = request.environ.pop("museum.deferred_token", None)
         if token is not None:
             reset_deferred_transactions(token)
-
-    @app.context_processor
-    def _template_helpers():
-        return {"localized": localized, "current_language": current_language,
-                "languages": LANGUAGES}
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(error):
-        # JSON under /api/ too: the staff API is cookie-authenticated.
-        return error_page_or_json(400, "csrf_failed", _("页面已过期或请求无效，请刷新后重试。"))
-
-    @app.errorhandler(404)
-    def _not_found(error):
-        return error_page_or_json(404, "not_found", _("未找到。"), page_message=_("页面不存在。"))
-
-    @app.errorhandler(403)
-    def _forbidden(error):
-        return error_page_or_json(403, "forbidden", _("您没有访问此页面的权限。"))
-
-    @app.errorhandler(429)
-    def _too_many(error):
-        return error_page_or_json(429, "rate_limited", _("请求过于频繁，请稍后再试。"))
-
-    @app.errorhandler(500)
-    def _server_error(error):
-        from booking.models.db import db
-        db.session.rollback()
-        return error_page_or_json(500, "server_error", _("服务器出错，您的操作未保存，请稍后重试。"))
 
 
 if __name__ == "__main__":

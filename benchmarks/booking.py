@@ -34,7 +34,8 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from contextlib import ExitStack, contextmanager  # noqa: E402
-from datetime import time as clock, timedelta  # noqa: E402
+from datetime import time as clock  # noqa: E402
+from datetime import timedelta
 
 TARGET_RATIO = 0.4
 WORKERS = 2
@@ -56,8 +57,8 @@ def _free_port() -> int:
 def prepare_database(url: str) -> list[int]:
     """`init-db` a fresh database and open DAYS x 4 slots that will never fill up."""
     from booking.clock import at_local, local_today
-    from booking.models.db import db
     from booking.models import Venue
+    from booking.models.db import db
     from booking.rules.opening import booking_window
     from booking.rules.slots import SlotFacts, create_slot
     from run import create_app
@@ -124,7 +125,7 @@ def wait_until_ready(server: subprocess.Popen, port: int, path: str, log_path: P
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise SystemExit(f"server did not answer:\n{log_path.read_text()}")
+                raise SystemExit(f"server did not answer:\n{log_path.read_text()}") from None
             time.sleep(0.1)
 
 
@@ -180,9 +181,9 @@ def check_database(url: str) -> tuple[int, list]:
     """(bookings stored, counter drift) after the run."""
     from sqlalchemy import func, select
 
-    from booking.rules.capacity import find_drift
-    from booking.models.db import db
     from booking.models import Booking
+    from booking.models.db import db
+    from booking.rules.capacity import find_drift
     from run import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark"})
@@ -262,7 +263,7 @@ def main() -> int:
     print(f"  ratio bookings / bare (raw sqlite3){raw_ratio:8.2f}     (for reference)")
     answered += totals["booking"]["ok"]
     print(f"  {stored} bookings stored of {answered} confirmed (warm-up included), counters "
-          f"{'agree' if not drift else drift}; total run time {time.monotonic() - began:.1f} s")
+          f"{drift or 'agree'}; total run time {time.monotonic() - began:.1f} s")
     bad = (any(t["failed"] or t["refused"] for t in totals.values()) or drift
            or stored != answered)
     if bad or any("database is locked" in text for text in logs.values()):

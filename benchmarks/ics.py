@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gc  # noqa: E402
 import time  # noqa: E402
-from datetime import date, datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
 from icalendar import Calendar, Event, Timezone, vDuration  # noqa: E402
 
@@ -90,8 +90,8 @@ def render_bare(events: list[FeedEvent], vtimezone: Timezone | None) -> bytes:
             summary = f"{e.title}（余 {e.seats_left} 座）"
         event = Event()
         event.add("uid", e.uid)
-        event.add("dtstamp", e.updated_at.astimezone(timezone.utc))
-        event.add("last-modified", e.updated_at.astimezone(timezone.utc))
+        event.add("dtstamp", e.updated_at.astimezone(UTC))
+        event.add("last-modified", e.updated_at.astimezone(UTC))
         event.add("dtstart", e.starts_at)
         event.add("dtend", e.ends_at)
         event.add("summary", summary)

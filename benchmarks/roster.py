@@ -27,10 +27,10 @@ from datetime import timedelta  # noqa: E402
 
 from sqlalchemy import event  # noqa: E402
 
-from booking.rules import checkin  # noqa: E402
 from booking.clock import at_local, local_today  # noqa: E402
-from booking.models.db import db  # noqa: E402
 from booking.models import OrganisationKind, Role, StaffUser, Venue  # noqa: E402
+from booking.models.db import db  # noqa: E402
+from booking.rules import checkin  # noqa: E402
 from booking.rules.slots import SlotFacts, create_slot  # noqa: E402
 from booking.rules.workflow import BookingRequest, OrganisationDetails, create_booking  # noqa: E402
 from run import create_app  # noqa: E402

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from booking.rules import accounts, capacity, waitlist
-from booking.usecases import mailer, notifications
-from booking.models import migrate as schema
 from booking.clock import utcnow
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import Role, StaffUser
+from booking.models import migrate as schema
+from booking.models.db import db
+from booking.rules import accounts, capacity, waitlist
+from booking.usecases import mailer, notifications
 
 
 def register(app: Flask) -> None:

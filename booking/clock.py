@@ -1,14 +1,14 @@
 """Time in the museums' zone. Everything is stored in UTC and shown in Asia/Shanghai."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 MUSEUM_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local(dt: datetime, tz: ZoneInfo = MUSEUM_TZ) -> datetime:

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the choice is remembered for a year
 
 
 def select_locale() -> str:

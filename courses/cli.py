@@ -28,8 +28,8 @@ def register(app: Flask) -> None:
                                               "and seal; without it, a built-in sample.")
     def certificate_preview_command(name: str, out: Path, venue: str) -> None:
         """Render a specimen certificate with NAME to a PDF, to check the design and the fonts."""
-        from booking.render.fonts import missing_characters
         from booking.models import Venue
+        from booking.render.fonts import missing_characters
         from courses.render.certificates import render_certificate
         from courses.rules.issuing import specimen_data
 

@@ -14,14 +14,27 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from booking.clock import at_local, local_today
+from booking.errors import BookingError
+from booking.models import (
+    Booking,
+    BookingState,
+    OrganisationKind,
+    Role,
+    Room,
+    Slot,
+    StaffUser,
+    Venue,
+)
+from booking.models.db import db
 from booking.rules.approval import approve_booking
 from booking.rules.checkin import check_in_group, complete_session, mark_no_show, set_attendance
-from booking.clock import at_local, local_today
-from booking.models.db import db
-from booking.errors import BookingError
-from booking.models import (Booking, BookingState, OrganisationKind, Role, Room, Slot,
-                            StaffUser, Venue)
-from booking.rules.workflow import BookingRequest, OrganisationDetails, cancel_booking, create_booking
+from booking.rules.workflow import (
+    BookingRequest,
+    OrganisationDetails,
+    cancel_booking,
+    create_booking,
+)
 from courses.models import Course, CourseKind, CourseModule, Lecturer
 from courses.rules.scheduling import generate_sessions
 

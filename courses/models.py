@@ -5,13 +5,23 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
-from booking.models.db import UTCDateTime, db
 from booking.models import Attendee, Room, Slot, StaffUser, Venue, enum_column
+from booking.models.db import UTCDateTime, db
 
 
 class CourseKind(enum.Enum):

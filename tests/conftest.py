@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import text
 
 from booking.clock import at_local, local_today
-from booking.models.db import db
 from booking.models import OrganisationKind, Role, Room, StaffUser, Venue
-from booking.rules.slots import SlotFacts, create_slot as create_slot_rule
-from booking.rules.workflow import BookingRequest, OrganisationDetails, create_booking as book
+from booking.models.db import db
+from booking.rules.slots import SlotFacts
+from booking.rules.slots import create_slot as create_slot_rule
+from booking.rules.workflow import BookingRequest, OrganisationDetails
+from booking.rules.workflow import create_booking as book
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

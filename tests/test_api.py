@@ -13,13 +13,19 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import event, func, select
 
-from booking.rules import idempotency
+from booking.api.v1.openapi import OPENAPI
 from booking.clock import local_today, utcnow
+from booking.models import (
+    Booking,
+    BookingState,
+    IdempotencyRecord,
+    Organisation,
+    SlotState,
+    VenueDay,
+)
 from booking.models.db import db
+from booking.rules import idempotency
 from booking.rules.identifiers import credit_code_check_digit
-from booking.models import (Booking, BookingState, IdempotencyRecord, Organisation,
-                            SlotState, VenueDay)
-from booking.api.openapi import OPENAPI
 
 API = "/api/v1"
 CREDIT_CODE_17 = "91500234MA5U12345"

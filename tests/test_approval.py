@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from booking.rules import approval
 from booking.clock import at_local, local_today, utcnow
-from booking.models.db import db
 from booking.errors import BookingError
-from booking.models import (AuditEntry, BookingState, Role, StaffUser, VenueDay)
+from booking.models import AuditEntry, BookingState, Role, StaffUser, VenueDay
+from booking.models.db import db
+from booking.rules import approval
 
 PASSWORD = "correct horse battery"
 

@@ -11,12 +11,12 @@ from icalendar import Calendar
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.clock import at_local, local_today
-from booking.models.db import db
 from booking.errors import BookingError
-from booking.rules.identifiers import credit_code_check_digit
 from booking.models import Booking, BookingState, Organisation
+from booking.models.db import db
+from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
+from booking.rules.identifiers import credit_code_check_digit
 from booking.rules.tokens import hash_secret
 
 
@@ -260,7 +260,7 @@ def test_unreadable_attendee_files_are_refused_beside_the_field(client, create_s
 
 def test_attendee_file_without_header_uses_the_first_column():
     assert parse_attendee_file("a.csv", "张三,党员\n李四,群众\n".encode()) == ["张三", "李四"]
-    assert parse_attendee_file("a.csv", "name\nAnna Li\n".encode()) == ["Anna Li"]
+    assert parse_attendee_file("a.csv", b"name\nAnna Li\n") == ["Anna Li"]
 
 
 def test_attendee_file_in_an_unknown_encoding_is_refused():

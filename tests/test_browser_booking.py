@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import DESKTOP, PHONE, browser_skip_reason, new_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -34,8 +33,8 @@ def _open_a_bookable_day(page: Page) -> None:
 def _reference_in_database(app, reference: str) -> bool:
     from sqlalchemy import select
 
-    from booking.models.db import db
     from booking.models import Booking
+    from booking.models.db import db
     from booking.rules.tokens import normalise_reference
 
     with app.app_context():

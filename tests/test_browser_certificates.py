@@ -11,7 +11,6 @@ import io
 import re
 
 import pytest
-
 from conftest import DESKTOP, PHONE, browser_skip_reason, new_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -28,10 +27,10 @@ def _issue_for_a_past_session(app) -> dict:
     from sqlalchemy import select
 
     from booking.clock import utcnow
-    from booking.models.db import db
     from booking.models import Attendee, Booking, Slot
-    from courses.rules import issuing
+    from booking.models.db import db
     from courses.models import CourseSession
+    from courses.rules import issuing
 
     with app.app_context():
         sessions = db.session.scalars(

@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import select
 
-from booking.rules import capacity
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import VenueDay
+from booking.models.db import db
+from booking.rules import capacity
 from booking.rules.workflow import cancel_booking, change_party_size
 
 

@@ -10,10 +10,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from booking.models.db import db
 from booking.models import AuditEntry, BookingState, Role
-from courses.rules import issuing
+from booking.models.db import db
 from courses.models import Certificate, CertificateState
+from courses.rules import issuing
 
 
 def issue(course_session) -> list[Certificate]:

@@ -15,15 +15,20 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from booking.rules.checkin import mark_no_show, set_attendance
 from booking.clock import local
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, Role
-from courses.rules import certificate_lookup, issuing
+from booking.models.db import db
+from booking.rules.checkin import mark_no_show, set_attendance
+from courses.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateState,
+    CourseKind,
+    CourseSession,
+)
 from courses.render.certificates import render_certificates
-from courses.models import (Certificate, CertificateCounter, CertificateState, CourseKind,
-                            CourseSession)
+from courses.rules import certificate_lookup, issuing
 
 BASE_URL = "https://booking.example.cn"
 
@@ -414,8 +419,9 @@ def test_the_qr_code_scans_to_the_verification_page(create_attended_group, tmp_p
 
 def test_a_space_after_a_rare_character_is_not_drawn_as_a_missing_glyph():
     """The HanaMin fallback fonts have no space glyph: a space must come from another font."""
-    from booking.render.fonts import KAI, SANS, split_runs
     from reportlab.pdfbase import pdfmetrics
+
+    from booking.render.fonts import KAI, SANS, split_runs
     for text, font in (("欧阳䶮 𠮷田", KAI), ("䶮\t王", SANS), ("Anna 𠮷 Müller", KAI)):
         for name, run in split_runs(text, font):
             if " " in run:

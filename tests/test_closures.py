@@ -1,19 +1,19 @@
 """The museum calls things off: cancelled sessions, ad-hoc closed days, days forced open."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from conftest import next_open_day
 from sqlalchemy import select
 
-from booking.rules import closures, opening
-from booking.rules.capacity import find_drift
 from booking.clock import local_today
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, BookingState, Role, SlotState, VenueDay
+from booking.models.db import db
+from booking.rules import closures, opening
+from booking.rules.capacity import find_drift
 from courses.rules import scheduling
-from conftest import next_open_day
 
 REASON = "讲解员临时外出宣讲"
 
@@ -173,7 +173,7 @@ def test_closing_today_leaves_the_sessions_that_already_ended(venue, create_slot
     day = next_open_day()
     morning = create_slot(venue, day=day, start=time(9))
     afternoon = create_slot(venue, day=day, start=time(14))
-    noon = datetime.combine(day, time(12), tzinfo=venue.tz).astimezone(timezone.utc)
+    noon = datetime.combine(day, time(12), tzinfo=venue.tz).astimezone(UTC)
     closure = closures.close_day(db.session, venue, day, "暴雨预警", clerk, now=noon)
     db.session.commit()
     assert closure.slots == [afternoon] and morning.state is SlotState.OPEN

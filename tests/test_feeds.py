@@ -4,20 +4,20 @@ personal data only where it belongs."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 import vobject
+from conftest import booking_request, next_open_day
 from sqlalchemy import select
 
-from booking.rules import approval, closures, workflow
 from booking.clock import at_local
-from booking.models.db import db
 from booking.models import AuditEntry, BookingState, Role
-from conftest import booking_request, next_open_day
+from booking.models.db import db
+from booking.rules import approval, closures, workflow
 from courses.models import Lecturer
 from courses.rules.scheduling import schedule_session
 
@@ -84,7 +84,7 @@ def assert_shanghai_time(pair, expected: datetime) -> None:
         assert start.utcoffset() == timedelta(hours=8)
         assert (start.hour, start.minute) == (expected.hour, expected.minute)
         assert start.astimezone(SHANGHAI).replace(tzinfo=None) == expected.replace(tzinfo=None)
-        assert start.astimezone(timezone.utc) == expected.astimezone(timezone.utc)
+        assert start.astimezone(UTC) == expected.astimezone(UTC)
 
 
 def feed_urls(world) -> dict[str, str]:

@@ -12,15 +12,15 @@ from datetime import datetime, time, timedelta
 
 import icalendar
 import pytest
+from conftest import booking_request, free_port, next_open_day
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from booking.usecases import mailer, notifications
-from booking.rules import waitlist, workflow
 from booking.clock import at_local, local_today, utcnow
-from booking.models.db import db, deferred_transactions
 from booking.models import Booking, OutboxMessage, Role
-from conftest import booking_request, free_port, next_open_day
+from booking.models.db import db, deferred_transactions
+from booking.rules import waitlist, workflow
+from booking.usecases import mailer, notifications
 from courses.rules.scheduling import schedule_session
 
 pytestmark = pytest.mark.slow  # a real SMTP server per test

@@ -8,19 +8,31 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import delete, select
 
-from booking.rules import capacity
 from booking.clock import at_local
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import Booking, BookingState, OrganisationKind, Slot, Venue, VenueDay
+from booking.models.db import db
+from booking.rules import capacity
 from booking.rules.slots import SlotFacts, create_slot
-from booking.rules.workflow import (BookingRequest, OrganisationDetails, cancel_booking,
-                              change_party_size, create_booking, replace_attendees)
+from booking.rules.workflow import (
+    BookingRequest,
+    OrganisationDetails,
+    cancel_booking,
+    change_party_size,
+    create_booking,
+    replace_attendees,
+)
 
 VISIT_DAY = date(2026, 10, 20)               # an ordinary Tuesday
 NOW = at_local(date(2026, 10, 12), time(10))  # inside the booking window, before the deadline

@@ -4,15 +4,15 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
+from conftest import next_open_day
 from flask_babel import refresh
 from sqlalchemy import event
 
+from booking.clock import at_local, local_today
+from booking.models import VenueDay
+from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules.availability import Availability, ClosedReason
-from booking.clock import at_local, local_today
-from booking.models.db import db
-from booking.models import VenueDay
-from conftest import next_open_day
 
 
 def text_of(response) -> str:

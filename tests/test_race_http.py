@@ -17,7 +17,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import time as clock, timedelta
+from datetime import time as clock
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,9 @@ from conftest import free_port, make_app
 from sqlalchemy import func, select
 
 from booking.clock import at_local, local_today
+from booking.models import Booking, Slot, Venue
 from booking.models.db import db
 from booking.rules.identifiers import credit_code_check_digit
-from booking.models import Booking, Slot, Venue
 from booking.rules.opening import booking_window
 from booking.rules.slots import SlotFacts, create_slot
 
@@ -144,7 +145,7 @@ def _warm_up(port: int, slot_id: int, log_path: Path) -> None:
     for _ in range(2):
         barrier = threading.Barrier(2 * WORKERS)
 
-        def book(i: int):
+        def book(i: int, barrier=barrier):
             barrier.wait(timeout=REQUEST_TIMEOUT)
             return _post(port, _booking_body(slot_id, i))
 

@@ -6,7 +6,7 @@ parser, so a quirk shared by writer and reader cannot hide a broken file.
 
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,16 +129,16 @@ def test_start_carries_shanghai_tzid_and_one_vtimezone_defines_it(renderer):
 @pytest.mark.parametrize("renderer", RENDERERS.values(), ids=RENDERERS.keys())
 def test_nine_oclock_in_shanghai_round_trips_to_one_oclock_utc(renderer):
     data = renderer()
-    one_utc = datetime(2026, 5, 12, 1, 0, tzinfo=timezone.utc)
+    one_utc = datetime(2026, 5, 12, 1, 0, tzinfo=UTC)
 
-    assert first_vevent(data)["DTSTART"].dt.astimezone(timezone.utc) == one_utc
-    assert vobject.readOne(data.decode("utf-8")).vevent.dtstart.value.astimezone(timezone.utc) == one_utc
+    assert first_vevent(data)["DTSTART"].dt.astimezone(UTC) == one_utc
+    assert vobject.readOne(data.decode("utf-8")).vevent.dtstart.value.astimezone(UTC) == one_utc
 
 
 @pytest.mark.parametrize("renderer", RENDERERS.values(), ids=RENDERERS.keys())
 def test_input_in_another_zone_is_written_as_shanghai_wall_time(renderer):
     data = renderer(
-        starts_at=datetime(2026, 5, 12, 1, 0, tzinfo=timezone.utc),
+        starts_at=datetime(2026, 5, 12, 1, 0, tzinfo=UTC),
         ends_at=datetime(2026, 5, 12, 4, 30, tzinfo=ZoneInfo("Europe/Berlin")),
     )
 
@@ -277,7 +277,7 @@ def test_feed_carries_no_personal_data():
 def test_feed_etag_is_stable_for_the_same_feed():
     events = [make_feed_event(n) for n in range(3)]
     same_instant_elsewhere = [
-        make_feed_event(n, updated_at=datetime(2026, 5, 1, 2, 0, tzinfo=timezone.utc)) for n in range(3)
+        make_feed_event(n, updated_at=datetime(2026, 5, 1, 2, 0, tzinfo=UTC)) for n in range(3)
     ]
 
     assert feed_etag(events) == feed_etag(list(events))
@@ -313,7 +313,7 @@ def test_feed_last_modified_is_newest_update_in_utc_whole_seconds():
         make_feed_event(1, updated_at=datetime(2026, 5, 3, 8, 30, 15, 500, tzinfo=SHANGHAI)),
     ]
 
-    assert feed_last_modified(events) == datetime(2026, 5, 3, 0, 30, 15, tzinfo=timezone.utc)
+    assert feed_last_modified(events) == datetime(2026, 5, 3, 0, 30, 15, tzinfo=UTC)
     assert feed_last_modified([]) is None
 
 
@@ -331,7 +331,8 @@ def test_empty_feed_is_still_a_valid_calendar():
     "data",
     [
         pytest.param(render_booking_ics(make_booking(notes="请提前十分钟到达，" * 20)), id="booking"),
-        pytest.param(render_feed_of(make_feed_event(description="讲解员带领参观《红色开州 百年锦绣》特展。" * 10)), id="feed"),
+        pytest.param(render_feed_of(make_feed_event(
+            description="讲解员带领参观《红色开州 百年锦绣》特展。" * 10)), id="feed"),
     ],
 )
 def test_lines_are_folded_at_75_octets_with_crlf(data):

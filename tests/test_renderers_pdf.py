@@ -22,7 +22,12 @@ from booking.render import fonts
 from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession, render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
 from courses.render.certificates import (
-    QR_EC, QR_MASK, CertificateData, qr_codewords, qr_matrix, render_certificate,
+    QR_EC,
+    QR_MASK,
+    CertificateData,
+    qr_codewords,
+    qr_matrix,
+    render_certificate,
     render_certificates,
 )
 

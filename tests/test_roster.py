@@ -9,15 +9,15 @@ from datetime import time, timedelta
 from urllib.parse import unquote
 
 import pytest
+from conftest import DESKTOP
 from sqlalchemy import event, select
 
-from booking.rules import checkin
 from booking.clock import local, local_today, utcnow
-from booking.models.db import db
 from booking.models import AuditEntry, Booking, BookingState, Role, Venue
+from booking.models.db import db
+from booking.rules import checkin
 from booking.rules.roster import build_roster, load_day
 from booking.rules.workflow import cancel_booking
-from conftest import DESKTOP
 
 
 @contextmanager

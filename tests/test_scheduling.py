@@ -2,17 +2,17 @@
 holiday weeks, capacity changes and course edits reaching future sessions only."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from booking.rules.capacity import find_drift
 from booking.clock import at_local
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import AuditEntry, Booking, Role, Slot
+from booking.models.db import db
+from booking.rules.capacity import find_drift
 from courses.rules import catalogue, lecturers, scheduling
 
 # The National Day week of 2027 as the pinned `holidays` release has it: 1–5 October are
@@ -20,9 +20,9 @@ from courses.rules import catalogue, lecturers, scheduling
 NATIONAL_DAY = date(2027, 10, 1)
 HOLIDAY_MONDAY = date(2027, 10, 4)
 #: "Now" for these tests: well before every date they schedule.
-NOW = datetime(2027, 9, 1, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 9, 1, 2, 0, tzinfo=UTC)
 #: When the test bookings are made: inside their sessions' booking window.
-BOOKING_NOW = datetime(2027, 10, 5, 2, 0, tzinfo=timezone.utc)
+BOOKING_NOW = datetime(2027, 10, 5, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def test_a_venue_closed_on_mondays_even_on_holidays_skips_the_holiday_monday(cre
 def test_spring_festival_2027_is_skipped_on_the_chosen_weekdays(course):
     # 5–10 February 2027 are holidays; 8 February is also a Monday.
     result = scheduling.generate_pattern(
-        db.session, course, user=None, now=datetime(2027, 1, 20, tzinfo=timezone.utc),
+        db.session, course, user=None, now=datetime(2027, 1, 20, tzinfo=UTC),
         **pattern(course, date(2027, 2, 3), date(2027, 2, 14), weekdays={1, 2, 3, 4, 5}))
     assert created_days(result) == [date(2027, 2, 3), date(2027, 2, 4), date(2027, 2, 11),
                                     date(2027, 2, 12), date(2027, 2, 13)]

@@ -82,6 +82,7 @@ def test_anonymous_users_are_sent_to_login_or_get_401(app, client):
 
 def test_a_new_route_without_a_role_check_is_caught(tmp_path):
     from conftest import make_app
+
     from booking.models.db import db
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}")
     app.add_url_rule("/staff/forgotten/<int:n>", "forgotten", lambda n: "secret",

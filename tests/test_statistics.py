@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from booking.clock import local_today
-from booking.models.db import db
 from booking.models import Booking, BookingState, Role
+from booking.models.db import db
 from booking.rules.statistics import people_served, statistics_report
 
 START, END = date(2025, 3, 1), date(2025, 4, 30)

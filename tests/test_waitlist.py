@@ -8,15 +8,31 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import select
 
-from booking.rules import capacity, tokens
 from booking.clock import utcnow
-from booking.models.db import db
 from booking.errors import BookingError
-from booking.models import (AuditEntry, Booking, BookingState, OrganisationKind, Role, Slot,
-                            WaitlistEntry, WaitlistState)
-from booking.rules.waitlist import (WaitlistRequest, accept_offer, expire_offers, find_entry_by_token,
-                              join_waitlist, offer_freed_seats, offer_to_queue, queue_position,
-                              withdraw)
+from booking.models import (
+    AuditEntry,
+    Booking,
+    BookingState,
+    OrganisationKind,
+    Role,
+    Slot,
+    WaitlistEntry,
+    WaitlistState,
+)
+from booking.models.db import db
+from booking.rules import capacity, tokens
+from booking.rules.waitlist import (
+    WaitlistRequest,
+    accept_offer,
+    expire_offers,
+    find_entry_by_token,
+    join_waitlist,
+    offer_freed_seats,
+    offer_to_queue,
+    queue_position,
+    withdraw,
+)
 from booking.rules.workflow import OrganisationDetails, cancel_booking, change_party_size
 
 HOLD = 24
@@ -544,9 +560,10 @@ def test_declining_a_pending_booking_offers_its_seats(create_slot, create_bookin
 
 
 def test_raising_a_sessions_capacity_offers_the_new_seats(create_course, create_booking, join):
+    from conftest import next_open_day
+
     from booking.clock import at_local
     from courses.rules.scheduling import change_session, schedule_session
-    from conftest import next_open_day
     course = create_course()
     course_session = schedule_session(db.session, course, at_local(next_open_day(), time(9)),
                                       capacity=20)

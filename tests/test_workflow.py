@@ -8,28 +8,53 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, time, timedelta, timezone
+from datetime import UTC, date, time, timedelta
 from types import SimpleNamespace
 
 import pytest
 from conftest import booking_request
 from sqlalchemy import select
 
-from booking.rules import tokens
 from booking.clock import at_local
-from booking.models.db import db
 from booking.errors import BookingError, NotFound
-from booking.rules.identifiers import (is_mainland_mobile, is_valid_credit_code, mask_name, mask_phone,
-                                 normalise_phone)
-from booking.models import (Attendee, Booking, BookingState, Organisation, OrganisationKind,
-                            SlotState, VenueDay)
-from booking.rules.opening import (DayStatus, add_working_days, booking_window,
-                             cancellation_deadline, day_status, is_public_holiday,
-                             is_working_day)
-from booking.rules.slots import SlotFacts, create_slot as create_slot_rule
-from booking.rules.workflow import (cancel_booking, change_party_size,
-                              check_slot_bookable, create_booking as book, find_booking_by_token,
-                              recover_manage_link, replace_attendees)
+from booking.models import (
+    Attendee,
+    Booking,
+    BookingState,
+    Organisation,
+    OrganisationKind,
+    SlotState,
+    VenueDay,
+)
+from booking.models.db import db
+from booking.rules import tokens
+from booking.rules.identifiers import (
+    is_mainland_mobile,
+    is_valid_credit_code,
+    mask_name,
+    mask_phone,
+    normalise_phone,
+)
+from booking.rules.opening import (
+    DayStatus,
+    add_working_days,
+    booking_window,
+    cancellation_deadline,
+    day_status,
+    is_public_holiday,
+    is_working_day,
+)
+from booking.rules.slots import SlotFacts
+from booking.rules.slots import create_slot as create_slot_rule
+from booking.rules.workflow import (
+    cancel_booking,
+    change_party_size,
+    check_slot_bookable,
+    find_booking_by_token,
+    recover_manage_link,
+    replace_attendees,
+)
+from booking.rules.workflow import create_booking as book
 
 NATIONAL_DAY_EVE = date(2026, 9, 29)     # Tuesday; 1–7 October are holidays
 MAKE_UP_SATURDAY = date(2026, 10, 10)    # 调休: a Saturday worked for the National Day week
@@ -138,7 +163,7 @@ def test_window_is_counted_from_the_local_date_not_utc(create_slot):
     # the two working days are 9 October and the make-up Saturday, so Friday 9 is too soon
     # (counted from the UTC date it would wrongly be bookable).
     now = at(date(2026, 10, 8), 0, 30)
-    assert now.astimezone(timezone.utc).date() == date(2026, 10, 7)
+    assert now.astimezone(UTC).date() == date(2026, 10, 7)
     friday = create_slot(day=date(2026, 10, 9), start=time(14, 0))
     assert refusal(check_slot_bookable, db.session, friday, 10, now=now).code == "too_soon"
     assert booking_window(friday.venue, date(2026, 10, 8)).first_day == MAKE_UP_SATURDAY
@@ -323,7 +348,7 @@ def test_references_are_short_random_and_unique(create_slot):
     slot = create_slot(day=ORDINARY_TUESDAY, capacity=200)
     now = at(date(2026, 10, 12))
     references = []
-    for i in range(200):
+    for _i in range(200):
         booking, _ = book(db.session, booking_request(slot, 1), now=now)
         references.append(booking.reference)
     db.session.commit()

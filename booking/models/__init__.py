@@ -1,7 +1,16 @@
 """The booking core's models. Import them from here."""
-from booking.models.bookings import (CHANGEABLE_STATES, HOLDING_STATES, Attendee, Booking,
-                                     BookingState, IdempotencyRecord, Organisation,
-                                     OrganisationKind, WaitlistEntry, WaitlistState)
+from booking.models.bookings import (
+                                     CHANGEABLE_STATES,
+                                     HOLDING_STATES,
+                                     Attendee,
+                                     Booking,
+                                     BookingState,
+                                     IdempotencyRecord,
+                                     Organisation,
+                                     OrganisationKind,
+                                     WaitlistEntry,
+                                     WaitlistState,
+)
 from booking.models.outbox import OutboxMessage
 from booking.models.staff import AuditEntry, Role, StaffUser
 from booking.models.venues import Room, Slot, SlotState, Venue, VenueDay, enum_column

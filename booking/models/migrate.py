@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from booking.models.db import db
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def _alembic_config(connection) -> Config:

@@ -19,15 +19,14 @@ shipped font can draw. This module imports no Flask.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reportlab import rl_config
 from reportlab.lib.rl_accel import escapePDF
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase import ttfonts
+from reportlab.pdfbase import pdfmetrics, ttfonts
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
 
 SANS = "WQYMicroHei"
 KAI = "ARPLUKai"
@@ -165,7 +164,7 @@ def _has_glyph(font_name: str, code: int) -> bool:
     return code in _cmaps[font_name]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font_for(code: int, preferred_font: str) -> str | None:
     """First font in the preferred font's chain with a glyph for ``code``."""
     chain = NON_CJK_CHAINS.get(preferred_font) if code < _FIRST_CJK else None

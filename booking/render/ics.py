@@ -8,7 +8,7 @@ builds its feeds on them and `booking` must not import `courses`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Literal
 
@@ -123,7 +123,7 @@ def _booking_vevent(event: BookingEvent) -> Event:
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
-    updated_at = event.updated_at.astimezone(timezone.utc)
+    updated_at = event.updated_at.astimezone(UTC)
     vevent.add("dtstamp", updated_at)
     vevent.add("last-modified", updated_at)
     vevent.add("dtstart", starts_at)

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from booking.rules.audit import record_change
 from booking.clock import utcnow
 from booking.errors import BookingError, NotFound
 from booking.models import Role, StaffUser
+from booking.rules.audit import record_change
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{3,60}$")

@@ -14,12 +14,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.rules import capacity
-from booking.rules.audit import record_change
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
-from booking.models import (AuditEntry, Attendee, Booking, BookingState, Organisation, Slot,
-                            StaffUser)
+from booking.models import (
+    Attendee,
+    AuditEntry,
+    Booking,
+    BookingState,
+    Organisation,
+    Slot,
+    StaffUser,
+)
+from booking.rules import capacity
+from booking.rules.audit import record_change
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import SeatsFreed, transition_booking
 

@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.rules import opening
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError
 from booking.models import Slot, SlotState, Venue, VenueDay
+from booking.rules import opening
 from booking.rules.workflow import check_slot_open_for_booking
 
 #: A day or slot is "few left" when at most this share of its seats remains.

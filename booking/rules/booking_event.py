@@ -9,8 +9,8 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from booking.i18n import localized
-from booking.render.ics import BookingEvent
 from booking.models import Booking, BookingState
+from booking.render.ics import BookingEvent
 
 ICS_STATUS = {BookingState.PENDING: "tentative", BookingState.CONFIRMED: "confirmed",
               BookingState.CHECKED_IN: "confirmed", BookingState.COMPLETED: "confirmed",

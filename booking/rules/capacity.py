@@ -16,8 +16,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from booking.errors import BookingError
-from booking.models import (HOLDING_STATES, Booking, Slot, SlotState, Venue, VenueDay,
-                            WaitlistEntry, WaitlistState)
+from booking.models import (
+    HOLDING_STATES,
+    Booking,
+    Slot,
+    SlotState,
+    Venue,
+    VenueDay,
+    WaitlistEntry,
+    WaitlistState,
+)
 
 
 def ensure_venue_day(session: Session, venue: Venue, day: date) -> VenueDay:

@@ -33,12 +33,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.rules import capacity
-from booking.rules.audit import record_change
 from booking.clock import at_local, local, local_today, utcnow
 from booking.errors import BookingError
-from booking.models import (Attendee, Booking, BookingState, Organisation, Role, Slot,
-                            SlotState, StaffUser)
+from booking.models import (
+    Attendee,
+    Booking,
+    BookingState,
+    Organisation,
+    Role,
+    Slot,
+    SlotState,
+    StaffUser,
+)
+from booking.rules import capacity
+from booking.rules.audit import record_change
 from booking.rules.workflow import MAX_ATTENDEE_NAME
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=30)

@@ -15,12 +15,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.rules import capacity, opening, waitlist
-from booking.rules.audit import record_change
 from booking.clock import local, local_today, utcnow
 from booking.errors import BookingError
-from booking.models import (CHANGEABLE_STATES, Booking, BookingState, Slot, SlotState,
-                            StaffUser, Venue, VenueDay)
+from booking.models import (
+    CHANGEABLE_STATES,
+    Booking,
+    BookingState,
+    Slot,
+    SlotState,
+    StaffUser,
+    Venue,
+    VenueDay,
+)
+from booking.rules import capacity, opening, waitlist
+from booking.rules.audit import record_change
 
 MAX_REASON = 300
 #: States that mean the group has already come (or failed to): too late to call it off.

@@ -52,7 +52,7 @@ def is_valid_key(key: str) -> bool:
 def fingerprint(method: str, path: str, payload) -> str:
     """A hash of the decoded request, so that whitespace and key order do not matter."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{method} {path}\n{canonical}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
 @dataclass
@@ -100,14 +100,14 @@ def claim_key(session: Session, key: str, request_hash: str,
             record = _find(session, key)
             if record is None:
                 raise BookingError("idempotency_in_progress",
-                                   _l("使用同一 Idempotency-Key 的请求正在处理中，请稍后重试。"))
+                                   _l("使用同一 Idempotency-Key 的请求正在处理中，请稍后重试。")) from None
     if record.request_hash != request_hash:
         raise BookingError("idempotency_key_reused",
                            _l("此 Idempotency-Key 已用于内容不同的请求，请为新请求使用新的键。"),
                            status=422)
     if record.status_code == UNANSWERED:
         raise BookingError("idempotency_in_progress",
-                           _l("使用同一 Idempotency-Key 的请求正在处理中，请稍后重试。"))
+                           _l("使用同一 Idempotency-Key 的请求正在处理中，请稍后重试。")) from None
     return Claim(record, fresh=False)
 
 

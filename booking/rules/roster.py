@@ -22,10 +22,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from booking.clock import local, utcnow
-from booking.rules.vocabulary import STATE_LABELS
-from booking.models import (HOLDING_STATES, Attendee, Booking, BookingState, Slot, SlotState,
-                            StaffUser, Venue, VenueDay)
+from booking.models import (
+    HOLDING_STATES,
+    Attendee,
+    Booking,
+    BookingState,
+    Slot,
+    SlotState,
+    StaffUser,
+    Venue,
+    VenueDay,
+)
 from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession
+from booking.rules.vocabulary import STATE_LABELS
 
 #: How a group's state reads on the roster: as everywhere for staff, except that a confirmed
 #: group is one the desk still waits for.

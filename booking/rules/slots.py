@@ -8,10 +8,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking.rules import capacity
 from booking.clock import local
 from booking.errors import BookingError
 from booking.models import Room, Slot, SlotState, Venue
+from booking.rules import capacity
 
 
 @dataclass

@@ -144,7 +144,10 @@ def build_report(facts: list[ServedFact], start: date, end: date) -> StatisticsR
     total = Tally(key=())
     for fact in facts:
         total.add(fact)
-    by_people = (lambda t: (-t.people, t.key))
+
+    def by_people(t):
+        return (-t.people, t.key)
+
     by_venue = _tally(facts, lambda f: (("venue", f.venue_id),))
     by_programme = _tally(facts, lambda f: (("programme", f.programme),))
     by_kind = _tally(facts, lambda f: (("kind", f.kind),))

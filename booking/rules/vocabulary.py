@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from booking.models import BookingState, OrganisationKind
+from booking.models import BookingState, OrganisationKind, Role, SlotState
 
 #: A booking's state as staff read it.
 STATE_LABELS = {
@@ -23,6 +23,16 @@ ORGANISATION_KIND_LABELS = {
     OrganisationKind.COMMUNITY: _l("社区"),
     OrganisationKind.OTHER: _l("其他"),
 }
+
+ROLE_LABELS = {Role.ADMIN: _l("管理员"), Role.STAFF: _l("工作人员"), Role.GUIDE: _l("讲解员")}
+
+#: A slot's state as staff read it.
+SLOT_STATE_LABELS = {SlotState.OPEN: _l("开放"), SlotState.CLOSED: _l("停止预约"),
+                     SlotState.CANCELLED: _l("已取消")}
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS.get(role, role.value))
 
 
 def state_label(state: BookingState) -> str:

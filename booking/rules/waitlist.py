@@ -30,15 +30,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from booking.rules import capacity, tokens
-from booking.usecases import notifications
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
-from booking.rules.identifiers import normalise_phone
 from booking.models import Booking, Slot, SlotState, VenueDay, WaitlistEntry, WaitlistState
-from booking.rules.workflow import (BookingRequest, OrganisationDetails, check_not_suspended,
-                              check_slot_bookable,
-                              find_or_create_organisation, record_booking)
+from booking.rules import capacity, tokens
+from booking.rules.identifiers import normalise_phone
+from booking.rules.workflow import (
+    BookingRequest,
+    OrganisationDetails,
+    check_not_suspended,
+    check_slot_bookable,
+    find_or_create_organisation,
+    record_booking,
+)
+from booking.usecases import notifications
 
 #: States in which an entry is still in the queue (and may hold seats, when offered).
 LIVE_STATES = (WaitlistState.WAITING, WaitlistState.OFFERED)

@@ -15,12 +15,21 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from booking.rules import capacity, opening, tokens
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
+from booking.models import (
+    CHANGEABLE_STATES,
+    Attendee,
+    Booking,
+    BookingState,
+    Organisation,
+    OrganisationKind,
+    Slot,
+    SlotState,
+    VenueDay,
+)
+from booking.rules import capacity, opening, tokens
 from booking.rules.identifiers import normalise_phone
-from booking.models import (CHANGEABLE_STATES, Attendee, Booking, BookingState, Organisation,
-                            OrganisationKind, Slot, SlotState, VenueDay)
 
 MAX_ATTENDEE_NAME = 60
 

@@ -27,12 +27,12 @@ from flask_babel import force_locale, format_date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from booking.rules import opening
-from booking.rules.booking_event import booking_event
 from booking.clock import local, local_today
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
-from booking.render.ics import render_booking_ics
 from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
+from booking.render.ics import render_booking_ics
+from booking.rules import opening
+from booking.rules.booking_event import booking_event
 
 BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
                           "cancelled_by_museum", "reminder", "certificates_ready"]

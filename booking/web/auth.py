@@ -7,9 +7,9 @@ from flask import abort, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from booking.models import Role, StaffUser
 from booking.models.db import db
 from booking.web.extensions import login_manager
-from booking.models import Role, StaffUser
 
 login_manager.login_view = "staff.login"
 login_manager.login_message = _l("请先登录。")

@@ -3,7 +3,7 @@ kept private (pages reached through a secret link or carrying one), and error re
 are the error page for people and JSON under /api/."""
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, make_response, render_template, request
 
 from booking.errors import BookingError
 
@@ -28,6 +28,6 @@ def error_page_or_json(status: int, code: str, message: str, page_message: str |
     """The API's JSON error under /api/, else the error page (saying ``page_message`` when
     the page words it otherwise)."""
     if request.path.startswith("/api/"):
-        return {"error": {"code": code, "message": message}}, status
-    return render_template("errors/error.html", status=status,
-                           message=page_message or message), status
+        return make_response({"error": {"code": code, "message": str(message)}}, status)
+    return make_response(render_template("errors/error.html", status=status,
+                                         message=page_message or message), status)

@@ -1,19 +1,28 @@
-"""Helpers every staff template can use: navigation links, labels, local times, audit diffs.
-
-Registered as Jinja globals (and the ``shanghai`` filter) by :mod:`booking.web.staff.pages`.
-"""
+"""App-wide template helpers, filters and response hooks, registered once by :func:`register`
+(called from the app factory): dates and times in the reader's language, labels, masks,
+the staff navigation's links and the audit diffs."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
-from flask import current_app, url_for
+from babel import dates as babel_dates
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from booking.clock import MUSEUM_TZ, local
-from booking.models import AuditEntry, Role
-from booking.web.staff.forms import ROLE_LABELS
+from booking.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_AGE,
+    LANGUAGES,
+    current_language,
+    localized,
+)
+from booking.models import AuditEntry
+from booking.rules.identifiers import mask_phone
+from booking.rules.vocabulary import organisation_kind_label, role_label, state_label
 
 _MISSING = object()
 
@@ -37,10 +46,6 @@ def staff_link(*endpoints: str, **values) -> str | None:
         except BuildError:  # needs arguments the navigation cannot supply
             return None
     return None
-
-
-def role_label(role: Role) -> str:
-    return str(ROLE_LABELS.get(role, role.value))
 
 
 def shanghai_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -68,3 +73,55 @@ def audit_changes(entry: AuditEntry, limit: int = 80) -> list[tuple[str, str, st
     return [(key, show(before.get(key, _MISSING)), show(after.get(key, _MISSING)))
             for key in keys if before.get(key, _MISSING) != after.get(key, _MISSING)]
 
+
+
+def local_time(moment, fmt: str = "%H:%M") -> str:
+    return local(moment).strftime(fmt)
+
+
+def long_date(day: date) -> str:
+    """2025年5月6日星期二 / Tuesday, May 6, 2025."""
+    return format_date(day, "full")
+
+
+def short_date(day: date) -> str:
+    """5月6日周二 / Tue, May 6."""
+    return babel_dates.format_skeleton("MMMEd", day, locale=get_locale())
+
+
+def month_title(day: date) -> str:
+    """2025年5月 / May 2025."""
+    return babel_dates.format_skeleton("yMMMM", day, locale=get_locale())
+
+
+def plain_number(value) -> str:
+    """1.5 → "1.5", Decimal("1.0") → "1", 10 → "10" (training hours, money-free numbers)."""
+    text = f"{value:f}" if value is not None else ""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def weekday_name(number: int, width: str = "wide") -> str:
+    return babel_dates.get_day_names(width, locale=get_locale())[number]
+
+
+def _remember_language_from_query(response):
+    """``?lang=en`` on any page (the in-place switch of private pages) is remembered too."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax")
+    return response
+
+
+FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
+           "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
+GLOBALS = (staff_link, state_label, role_label, audit_changes, weekday_name,
+           organisation_kind_label, mask_phone, localized, current_language)
+
+
+def register(app: Flask) -> None:
+    for name, function in FILTERS.items():
+        app.add_template_filter(function, name)
+    for function in GLOBALS:
+        app.add_template_global(function)
+    app.add_template_global(LANGUAGES, "languages")
+    app.after_request(_remember_language_from_query)

@@ -13,17 +13,35 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from typing import Iterable
+from functools import cache
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfgen import canvas as pdfcanvas
 
-from booking.render.fonts import KAI, SANS, draw_text, register_fonts, run_width, split_runs, text_width
-from courses.render.certificate_artwork import (GOLD, PAGE_H, PAGE_W, SEAL_R, SEAL_X, SEAL_Y, TITLE_EN,
-                                         draw_border, draw_seal, draw_title)
+from booking.render.fonts import (
+    KAI,
+    SANS,
+    draw_text,
+    register_fonts,
+    run_width,
+    split_runs,
+    text_width,
+)
+from courses.render.certificate_artwork import (
+    GOLD,
+    PAGE_H,
+    PAGE_W,
+    SEAL_R,
+    SEAL_X,
+    SEAL_Y,
+    TITLE_EN,
+    draw_border,
+    draw_seal,
+    draw_title,
+)
 from courses.render.qr import QR_EC, QR_MASK, qr_codewords, qr_matrix
 
 # The QR names are re-exported for callers that imported them from here before courses.render.qr.
@@ -83,7 +101,7 @@ def render_certificates(certs: Iterable[CertificateData]) -> bytes:
     return buf.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fill_op(color: Color) -> str:
     return "%.4f %.4f %.4f rg" % color.rgb()
 

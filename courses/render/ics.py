@@ -12,14 +12,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Literal
 
 from icalendar import Event, vDuration
 
 from booking.clock import MUSEUM_TZ
-from booking.render.ics import STATUS_PREFIX, check_event_times, check_status, museum_vtimezone, new_calendar
+from booking.render.ics import (
+    STATUS_PREFIX,
+    check_event_times,
+    check_status,
+    museum_vtimezone,
+    new_calendar,
+)
 
 # Bump when the rendered shape changes, so cached feeds are not served as
 # current under an ETag computed for the old shape.
@@ -91,7 +97,7 @@ def _summary(event: FeedEvent) -> str:
 def _feed_vevent(event: FeedEvent) -> Event:
     vevent = Event()
     vevent.add("uid", event.uid)
-    updated_at = event.updated_at.astimezone(timezone.utc)
+    updated_at = event.updated_at.astimezone(UTC)
     vevent.add("dtstamp", updated_at)
     vevent.add("last-modified", updated_at)
     vevent.add("dtstart", event.starts_at.astimezone(MUSEUM_TZ))
@@ -132,7 +138,7 @@ def feed_last_modified(events: Iterable[FeedEvent]) -> datetime | None:
     ETag too.
     """
     newest = max((event.updated_at for event in events), default=None)
-    return None if newest is None else newest.astimezone(timezone.utc).replace(microsecond=0)
+    return None if newest is None else newest.astimezone(UTC).replace(microsecond=0)
 
 
 @cache

@@ -5,7 +5,7 @@ renderer turns the matrix into one filled path.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import qrcode
 from qrcode import LUT as qr_lut
@@ -25,7 +25,7 @@ QR_EC = qrcode.constants.ERROR_CORRECT_M
 QR_MASK = 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _qr_layout(nbytes: int) -> tuple[int, tuple[tuple[int, int], ...], int]:
     """Version, (data, ec) codewords per block and length-field bits for
     ``nbytes`` of byte-mode data: the smallest version that holds it."""
@@ -38,7 +38,7 @@ def _qr_layout(nbytes: int) -> tuple[int, tuple[tuple[int, int], ...], int]:
     raise ValueError("verification URL too long for a QR code")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rs_table(ec: int) -> tuple[int, ...]:
     """For each byte f, f times the generator polynomial's tail, packed in an int."""
     gen = qr_lut.rsPoly_LUT.get(ec)

@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from booking.rules.audit import record_change
 from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.models import Room, Slot, SlotState, StaffUser, Venue
+from booking.rules.audit import record_change
 from courses.models import Course, CourseKind, CourseModule, CourseSession, Lecturer
 from courses.rules.scheduling import slot_facts
 

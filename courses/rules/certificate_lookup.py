@@ -18,8 +18,8 @@ from booking.clock import local_today
 from booking.errors import NotFound
 from booking.models import Attendee, Booking, Role, Slot, SlotState, StaffUser
 from booking.rules.tokens import normalise_reference
-from courses.rules.issuing import CERTIFIED_STATES, CODE_LENGTH
 from courses.models import Certificate, CertificateState, CourseSession
+from courses.rules.issuing import CERTIFIED_STATES, CODE_LENGTH
 
 
 def _valid_of_booking(booking_id: int):

@@ -38,15 +38,20 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking.rules.audit import record_change
-from booking.rules.checkin import can_run_session, complete_session
 from booking.clock import MUSEUM_TZ, local, utcnow
 from booking.errors import BookingError
 from booking.models import Attendee, Booking, BookingState, Role, SlotState, StaffUser, Venue
+from booking.rules.audit import record_change
+from booking.rules.checkin import can_run_session, complete_session
 from booking.rules.tokens import REFERENCE_ALPHABET
+from courses.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateState,
+    CourseKind,
+    CourseSession,
+)
 from courses.render.certificates import CertificateData
-from courses.models import (Certificate, CertificateCounter, CertificateState, CourseKind,
-                            CourseSession)
 
 log = logging.getLogger(__name__)
 

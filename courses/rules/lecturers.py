@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from booking.rules import tokens
-from booking.rules.audit import record_change
 from booking.clock import local, local_today, utcnow
 from booking.errors import BookingError
 from booking.models import Role, Slot, SlotState, StaffUser, Venue
+from booking.rules import tokens
+from booking.rules.audit import record_change
 from courses.models import Course, CourseSession, Lecturer, LecturerAbsence
 
 MAX_NOTE = 200

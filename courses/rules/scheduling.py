@@ -14,13 +14,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from booking.rules import capacity as seats
-from booking.rules import availability as calendar, opening
-from booking.rules.audit import record_change
 from booking.clock import at_local, local, local_today, utcnow
 from booking.errors import BookingError
 from booking.i18n import current_language
 from booking.models import Room, Slot, SlotState, StaffUser, Venue, VenueDay
+from booking.rules import availability as calendar
+from booking.rules import capacity as seats
+from booking.rules import opening
+from booking.rules.audit import record_change
 from booking.rules.slots import SlotFacts, change_slot_room, create_slot
 from booking.rules.workflow import SeatsFreed, touch_slot_bookings
 from courses.models import Course, CourseSession, Lecturer, LecturerAbsence

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 42e58860d940
-Revises: 
+Revises:
 Create Date: 2026-11-28 21:27:43.241139
 """
 from alembic import op

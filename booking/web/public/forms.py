@@ -4,16 +4,35 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, SelectField,
-                     StringField, TelField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange,
-                                Optional, ValidationError)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from booking.rules.identifiers import (CREDIT_CODE_ALPHABET, credit_code_check_digit,
-                                 is_mainland_mobile, normalise_phone)
-from booking.rules.vocabulary import ORGANISATION_KIND_LABELS
 from booking.models import OrganisationKind
+from booking.rules.identifiers import (
+    CREDIT_CODE_ALPHABET,
+    credit_code_check_digit,
+    is_mainland_mobile,
+    normalise_phone,
+)
+from booking.rules.vocabulary import ORGANISATION_KIND_LABELS
 
 
 def _strip(value):

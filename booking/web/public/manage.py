@@ -8,16 +8,17 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from booking.usecases import notifications
+from booking.errors import BookingError, NotFound
+from booking.models import Booking
+from booking.models.db import db
+from booking.render.ics import render_booking_ics
 from booking.rules import opening, waitlist, workflow
 from booking.rules.booking_event import booking_event
-from booking.models.db import db
-from booking.errors import BookingError, NotFound
+from booking.usecases import notifications
+from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, PartySizeForm
-from booking.render.ics import render_booking_ics
-from booking.models import Booking
+from booking.web.public.pages import attendee_names, manage_url
 from booking.web.responses import private, show_error
-from booking.web.public.pages import attendee_names, bp, manage_url
 
 
 def _booking_or_404(reference: str, token: str) -> Booking:

@@ -4,92 +4,27 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import urlparse
 
-from babel import dates as babel_dates
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
-from flask_babel import format_date, get_locale
-from flask_babel import gettext as _
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from booking.clock import local, utcnow
+from booking.errors import BookingError, NotFound
+from booking.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, current_language
+from booking.models import Booking, Slot, Venue, VenueDay
+from booking.models.db import db
 from booking.rules import availability as capacity_calendar
-from booking.usecases import notifications
 from booking.rules import workflow
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
-from booking.clock import local, utcnow
-from booking.models.db import db
-from booking.errors import BookingError, NotFound
-from booking.web.extensions import limiter
-from booking.web.public.forms import BookingForm, FindBookingForm
-from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, current_language
-from booking.rules.identifiers import mask_phone
-from booking.rules.vocabulary import organisation_kind_label
-from booking.models import Booking, Slot, Venue, VenueDay
-from booking.web.responses import error_page_or_json, private, show_error
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
-
-bp = Blueprint("booking", __name__)
+from booking.usecases import notifications
+from booking.web.extensions import limiter
+from booking.web.public import bp
+from booking.web.public.forms import BookingForm, FindBookingForm
+from booking.web.responses import private, show_error
 
 NEW_BOOKING_KEY = "new_booking"  # session key carrying a fresh token to the confirmation page
 CONFIRMATION_SHOWN_FOR = timedelta(minutes=15)  # reloads and language switches still work
-LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-
-
-# --- display helpers shared by every public template ------------------------------------
-
-@bp.app_template_filter("local_time")
-def local_time(moment, fmt: str = "%H:%M") -> str:
-    return local(moment).strftime(fmt)
-
-
-@bp.app_template_filter("long_date")
-def long_date(day: date) -> str:
-    """2025年5月6日星期二 / Tuesday, May 6, 2025."""
-    return format_date(day, "full")
-
-
-@bp.app_template_filter("short_date")
-def short_date(day: date) -> str:
-    """5月6日周二 / Tue, May 6."""
-    return babel_dates.format_skeleton("MMMEd", day, locale=get_locale())
-
-
-@bp.app_template_filter("month_title")
-def month_title(day: date) -> str:
-    """2025年5月 / May 2025."""
-    return babel_dates.format_skeleton("yMMMM", day, locale=get_locale())
-
-
-@bp.app_template_filter("plain_number")
-def plain_number(value) -> str:
-    """1.5 → "1.5", Decimal("1.0") → "1", 10 → "10" (training hours, money-free numbers)."""
-    text = f"{value:f}" if value is not None else ""
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@bp.app_context_processor
-def _public_helpers():
-    return {"weekday_name": lambda n, width="wide": babel_dates.get_day_names(
-                width, locale=get_locale())[n],
-            "organisation_kind_label": organisation_kind_label,
-            "mask_phone": mask_phone}
-
-
-@bp.after_app_request
-def _remember_language_from_query(response):
-    """``?lang=en`` on any page (the in-place switch of private pages) is remembered too."""
-    chosen = request.args.get("lang")
-    if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
-        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax")
-    return response
-
-
-@bp.app_errorhandler(413)
-def _upload_too_large(error):
-    """Bodies over MAX_CONTENT_LENGTH (large attendee files) get a page, not a bare 413."""
-    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-    return error_page_or_json(413, "payload_too_large", _("请求内容过大。"), page_message=_(
-        "上传的内容过大（上限 %(mb)s MB），请只保留姓名一列后再上传。", mb=limit))
 
 
 def manage_url(reference: str, token: str) -> str:
@@ -263,6 +198,3 @@ def find():
                 manage_link=manage_url(booking.reference, token))))
     status = 422 if request.method == "POST" else 200
     return render_template("booking/find.html", form=form, booking=None), status
-
-
-from booking.web.public import manage as manage_views  # noqa: E402,F401  (registers the manage routes on bp)

@@ -7,16 +7,16 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from booking.models import Role
+from booking.rules.vocabulary import role_label
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,60}$"
 
 
 def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, str(ROLE_LABELS[role])) for role in Role]
+    return [(role.value, role_label(role)) for role in Role]
 
 
-ROLE_LABELS = {Role.ADMIN: _l("管理员"), Role.STAFF: _l("工作人员"), Role.GUIDE: _l("讲解员")}
 
 
 class LoginForm(FlaskForm):

@@ -7,37 +7,46 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session as http_session, url_for)
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import session as http_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from booking.clock import local_today
+from booking.errors import BookingError
+from booking.models import (
+    AuditEntry,
+    Booking,
+    BookingState,
+    Role,
+    Slot,
+    SlotState,
+    StaffUser,
+    Venue,
+)
+from booking.models.db import db
 from booking.rules import accounts, approval, waitlist
 from booking.usecases import notifications
 from booking.web.auth import role_required
-from booking.clock import local_today
-from booking.models.db import db
-from booking.errors import BookingError
 from booking.web.extensions import limiter
-from booking.rules.vocabulary import state_label
-from booking.models import (AuditEntry, Booking, BookingState, Role, Slot, SlotState,
-                            StaffUser, Venue)
-from booking.web.staff.forms import (ActionForm, AuditFilterForm, DeclineForm, LoginForm,
-                                 PasswordResetForm, UserCreateForm, UserRoleForm, role_choices)
-from booking.web.template_helpers import audit_changes, role_label, shanghai_time, staff_link
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+from booking.web.staff import bp
+from booking.web.staff.forms import (
+    ActionForm,
+    AuditFilterForm,
+    DeclineForm,
+    LoginForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserRoleForm,
+    role_choices,
+)
 
 #: Any signed-in staff account (admins pass every check anyway).
 ANY_ROLE = (Role.STAFF, Role.GUIDE)
 AUDIT_PAGE_SIZE = 50
 
-# (organisation_kind_label comes from the public blueprint's context processor, booking.web.public.pages.)
-for helper in (staff_link, state_label, role_label, audit_changes):
-    bp.add_app_template_global(helper)
-bp.add_app_template_filter(shanghai_time, "shanghai")
 
 
 def safe_next_path(target: str | None, default: str) -> str:

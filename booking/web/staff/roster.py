@@ -8,12 +8,10 @@ organisation's suspension are staff work. Views parse a form, call one rule from
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,19 +21,17 @@ from sqlalchemy.orm import joinedload
 from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from booking.rules import approval, checkin
-from booking.web.auth import role_required
 from booking.clock import local_today, utcnow
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import Booking, BookingState, Organisation, Role, Slot, Venue
-from booking.rules.roster import STATE_TEXT, build_roster, load_day
+from booking.models.db import db
 from booking.render.roster_pdf import render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
+from booking.rules import approval, checkin
+from booking.rules.roster import STATE_TEXT, build_roster, load_day
 from booking.rules.tokens import normalise_reference
-
-bp = Blueprint("roster", __name__, url_prefix="/staff")
-api = Blueprint("roster_api", __name__, url_prefix="/api/v1/staff")
+from booking.web.auth import role_required
+from booking.web.staff import roster_bp as bp
 
 RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
 MAX_HEADCOUNT = 10_000
@@ -342,38 +338,3 @@ def lift_suspension(organisation_id: int):
     db.session.commit()
     flash(_("已解除 %(org)s 的预约暂停。", org=organisation.name), "success")
     return redirect(url_for("roster.organisation", organisation_id=organisation_id))
-
-
-# --- JSON API ---------------------------------------------------------------------------------
-
-def _api_error(code: str, message, status: int):
-    return jsonify(error={"code": code, "message": str(message)}), status
-
-
-@api.route("/roster/<venue_code>/<day_text>")
-@role_required(*RUNS_SESSIONS)
-def roster_json(venue_code: str, day_text: str):
-    venue, day_ = _venue_or_404(venue_code), _day_or_404(day_text)
-    roster = build_roster(db.session, venue, day_, _guide_filter())
-    return jsonify(venue=venue.code, date=day_.isoformat(), roster=asdict(roster))
-
-
-@api.route("/bookings/<reference>/check-in", methods=["POST"])
-@role_required(*RUNS_SESSIONS)
-def check_in_json(reference: str):
-    booking = _booking_or_404(reference)
-    payload = request.get_json(silent=True)
-    headcount = payload.get("headcount") if isinstance(payload, dict) else None
-    if isinstance(headcount, bool) or not isinstance(headcount, int):
-        return _api_error("invalid_headcount",
-                          _l("请以 JSON 提交整数 headcount（到场人数）。"), 422)
-    try:
-        checkin.check_in_group(db.session, booking, headcount, current_user)
-    except BookingError as error:
-        db.session.rollback()
-        return _api_error(error.code, error.message, error.status)
-    db.session.commit()
-    return jsonify(booking={
-        "reference": booking.display_reference, "state": booking.state.value,
-        "party_size": booking.party_size, "arrived_count": booking.arrived_count,
-        "checked_in_at": booking.checked_in_at.isoformat() if booking.checked_in_at else None})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from babel import dates as babel_dates
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,14 +16,13 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from booking.rules import statistics
-from booking.web.auth import role_required
 from booking.clock import local_today
-from booking.models.db import db
 from booking.i18n import localized
 from booking.models import Role, Venue
-
-bp = Blueprint("statistics", __name__, url_prefix="/staff")
+from booking.models.db import db
+from booking.rules import statistics
+from booking.web.auth import role_required
+from booking.web.staff import statistics_bp as bp
 
 MAX_RANGE_DAYS = 5 * 366
 KIND_LABELS = {"themed_course": _l("专题党课"), "party_day": _l("红色主题党日"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,19 +29,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.http import is_resource_modified
 
-from booking.rules import tokens
-from booking.web.auth import role_required
 from booking.clock import local_today, utcnow
-from booking.models.db import db
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, localized
 from booking.models import Booking, BookingState, Role, Slot, SlotState, Venue
+from booking.models.db import db
+from booking.rules import tokens
+from booking.web.auth import role_required
 from booking.web.responses import private
 from booking.web.staff.forms import ActionForm
+from courses.models import Course, CourseSession, Lecturer
 from courses.render.ics import FeedEvent, feed_etag, feed_last_modified, render_feed
 from courses.rules.lecturers import reset_feed_token
-from courses.models import Course, CourseSession, Lecturer
-
-bp = Blueprint("feeds", __name__)
+from courses.web.public import feeds_bp as bp
 
 PUBLIC_DAYS_BACK, PUBLIC_DAYS_AHEAD = 7, 90
 LECTURER_DAYS_BACK, LECTURER_DAYS_AHEAD = 30, 180
@@ -63,7 +62,6 @@ class FeedLinks:
     webcal: str   # webcal: opens the subscribe dialog of Apple Calendar and Outlook
 
 
-@bp.app_template_global("feed_links")
 def feed_links(endpoint: str, **values) -> FeedLinks:
     """Absolute links to a feed on the public address, in the page's language."""
     if current_language() != DEFAULT_LANGUAGE and LANGUAGE_PARAM not in values:

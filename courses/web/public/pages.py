@@ -1,16 +1,15 @@
 """Public course pages: the home page (venues and their programmes) and programme pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import abort, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from booking.rules import availability as capacity_calendar
-from booking.models.db import db
 from booking.models import Venue
+from booking.models.db import db
+from booking.rules import availability as capacity_calendar
 from courses.models import Course
-
-bp = Blueprint("courses", __name__)
+from courses.web.public import bp
 
 
 @bp.route("/")

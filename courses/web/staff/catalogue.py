@@ -6,48 +6,27 @@ call one rule, commit once; a refusal rolls back and shows its message beside th
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import select
 
-from booking.web.auth import role_required
 from booking.clock import local_today, utcnow
-from booking.models.db import db
 from booking.errors import BookingError
-from booking.models import Role, Room, SlotState, StaffUser, Venue
+from booking.models import Role, Room, StaffUser, Venue
+from booking.models.db import db
 from booking.web.responses import show_error
 from booking.web.staff.forms import ActionForm
+from courses.models import Course, CourseKind, Lecturer, LecturerAbsence
 from courses.rules import catalogue
 from courses.rules import lecturers as lecturer_rules
-from courses.web.staff.forms import (KIND_LABELS, LECTURER_TITLES, NONE, WEEKDAYS, AbsenceForm, CourseForm,
-                           LecturerForm)
-from courses.models import Course, CourseKind, Lecturer, LecturerAbsence
-
-bp = Blueprint("course_staff", __name__, url_prefix="/staff/courses")
-staff_only = role_required(Role.STAFF)
-SLOT_STATE_LABELS = {SlotState.OPEN: _l("开放"), SlotState.CLOSED: _l("停止预约"),
-                     SlotState.CANCELLED: _l("已取消")}
-
-
-@bp.app_context_processor
-def _scheduler_helpers():
-    return {"kind_label": lambda kind: KIND_LABELS.get(kind, kind),
-            "lecturer_title_label": lambda title: LECTURER_TITLES.get(title, title),
-            "weekday_label": dict(WEEKDAYS).get}
-
-
-def current_staff() -> StaffUser:
-    return current_user._get_current_object()
-
-
-def all_venues() -> list[Venue]:
-    return list(db.session.scalars(select(Venue).order_by(Venue.position, Venue.id)))
-
-
-def pick(model, object_id: int | None):
-    return db.session.get(model, object_id) if object_id and object_id != NONE else None
+from courses.web.staff import bp
+from courses.web.staff.forms import (
+    NONE,
+    AbsenceForm,
+    CourseForm,
+    LecturerForm,
+)
+from courses.web.staff.lookups import all_venues, current_staff, pick, staff_only
 
 
 @bp.route("/")
@@ -271,4 +250,3 @@ def absence_remove(lecturer_id: int, absence_id: int):
 
 
 # The sessions and closed-days pages register on the same blueprint.
-from courses.web.staff import sessions as session_views  # noqa: E402,F401

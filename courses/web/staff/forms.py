@@ -10,17 +10,33 @@ from datetime import time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField,
-                     RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
-                     TimeField)
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
-                                ValidationError)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.errors import BookingError
 from booking.i18n import localized
-from courses.rules.catalogue import CODE_PATTERN, parse_modules
 from courses.models import CourseKind
+from courses.rules.catalogue import CODE_PATTERN, parse_modules
 
 KIND_LABELS = {CourseKind.THEMED_COURSE: _l("专题党课"), CourseKind.PARTY_DAY: _l("主题党日"),
                CourseKind.STUDY_TOUR: _l("研学"), CourseKind.EXHIBITION: _l("展览参观")}

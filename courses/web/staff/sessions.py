@@ -9,20 +9,28 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from booking.rules import closures, waitlist
-from booking.usecases import notifications
 from booking.clock import local_today
-from booking.models.db import db
 from booking.errors import BookingError
 from booking.models import Room, Venue, VenueDay
+from booking.models.db import db
+from booking.rules import closures, waitlist
+from booking.rules.vocabulary import SLOT_STATE_LABELS
+from booking.usecases import notifications
 from booking.web.responses import show_error
 from booking.web.staff.forms import ActionForm
-from courses.rules import scheduling
-from courses.web.staff.forms import (NONE, AgendaFilterForm, CancelForm, ClosureForm, PatternForm,
-                           SessionEditForm, SessionForm)
 from courses.models import Course, CourseSession, Lecturer
-from courses.web.staff.catalogue import (SLOT_STATE_LABELS, all_venues, bp, current_staff, pick,
-                                 staff_only)
+from courses.rules import scheduling
+from courses.web.staff import bp
+from courses.web.staff.forms import (
+    NONE,
+    AgendaFilterForm,
+    CancelForm,
+    ClosureForm,
+    PatternForm,
+    SessionEditForm,
+    SessionForm,
+)
+from courses.web.staff.lookups import all_venues, current_staff, pick, staff_only
 
 AGENDA_DAYS = 14
 MAX_AGENDA_DAYS = 93

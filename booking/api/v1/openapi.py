@@ -5,9 +5,16 @@ is here (and nothing else), and that real responses validate against these schem
 """
 from __future__ import annotations
 
-from booking.api.validation import (MAX_ATTENDEES, MAX_CONTACT_NAME, MAX_EMAIL, MAX_NOTES,
-                                MAX_ORGANISATION_NAME, MAX_PARTY_SIZE, MAX_RANGE_DAYS,
-                                ORGANISATION_KINDS)
+from booking.api.v1.validation import (
+    MAX_ATTENDEES,
+    MAX_CONTACT_NAME,
+    MAX_EMAIL,
+    MAX_NOTES,
+    MAX_ORGANISATION_NAME,
+    MAX_PARTY_SIZE,
+    MAX_RANGE_DAYS,
+    ORGANISATION_KINDS,
+)
 from booking.models import BookingState
 from booking.rules.workflow import MAX_ATTENDEE_NAME
 

@@ -6,19 +6,25 @@ Errors are ``{"error": {"code", "message"}}``.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from dataclasses import asdict
+from datetime import date
+
+from flask import abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from booking.rules import approval, waitlist
+from booking.api.v1 import staff_bp as bp
+from booking.clock import local
+from booking.errors import BookingError
+from booking.models import Booking, Role, Slot, Venue
+from booking.models.db import db
+from booking.rules import approval, checkin, waitlist
+from booking.rules.roster import build_roster
+from booking.rules.tokens import normalise_reference
 from booking.usecases import notifications
 from booking.web.auth import role_required
-from booking.clock import local
-from booking.models.db import db
-from booking.errors import BookingError
-from booking.models import Booking, Role
-
-bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
 
 
 @bp.errorhandler(BookingError)
@@ -90,3 +96,69 @@ def decline(reference: str):
     notifications.queue_booking_mail(db.session, booking, "declined")
     db.session.commit()
     return jsonify(booking=_booking_json(booking))
+
+
+RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
+
+
+def _guide_filter():
+    """The signed-in guide (whose sessions alone they see), or None for staff and admins."""
+    return current_user if current_user.role is Role.GUIDE else None
+
+
+def _venue_or_404(code: str) -> Venue:
+    venue = db.session.scalar(select(Venue).filter_by(code=code.upper()))
+    if venue is None:
+        abort(404)
+    return venue
+
+
+def _day_or_404(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+def _booking_or_404(reference: str) -> Booking:
+    booking = db.session.scalar(
+        select(Booking).filter_by(reference=normalise_reference(reference))
+        .options(joinedload(Booking.slot).joinedload(Slot.venue)))
+    if booking is None:
+        abort(404)
+    return booking
+
+
+# --- JSON API ---------------------------------------------------------------------------------
+
+def _api_error(code: str, message, status: int):
+    return jsonify(error={"code": code, "message": str(message)}), status
+
+
+@bp.route("/roster/<venue_code>/<day_text>")
+@role_required(*RUNS_SESSIONS)
+def roster_json(venue_code: str, day_text: str):
+    venue, day_ = _venue_or_404(venue_code), _day_or_404(day_text)
+    roster = build_roster(db.session, venue, day_, _guide_filter())
+    return jsonify(venue=venue.code, date=day_.isoformat(), roster=asdict(roster))
+
+
+@bp.route("/bookings/<reference>/check-in", methods=["POST"])
+@role_required(*RUNS_SESSIONS)
+def check_in_json(reference: str):
+    booking = _booking_or_404(reference)
+    payload = request.get_json(silent=True)
+    headcount = payload.get("headcount") if isinstance(payload, dict) else None
+    if isinstance(headcount, bool) or not isinstance(headcount, int):
+        return _api_error("invalid_headcount",
+                          _l("请以 JSON 提交整数 headcount（到场人数）。"), 422)
+    try:
+        checkin.check_in_group(db.session, booking, headcount, current_user)
+    except BookingError as error:
+        db.session.rollback()
+        return _api_error(error.code, error.message, error.status)
+    db.session.commit()
+    return jsonify(booking={
+        "reference": booking.display_reference, "state": booking.state.value,
+        "party_size": booking.party_size, "arrived_count": booking.arrived_count,
+        "checked_in_at": booking.checked_in_at.isoformat() if booking.checked_in_at else None})

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 
 from booking.clock import local_today
-from booking.rules.identifiers import is_mainland_mobile, is_valid_credit_code
 from booking.models import OrganisationKind
+from booking.rules.identifiers import is_mainland_mobile, is_valid_credit_code
 from booking.rules.workflow import MAX_ATTENDEE_NAME, BookingRequest, OrganisationDetails
 
 MAX_ORGANISATION_NAME = 120

@@ -4,7 +4,7 @@ Every answer is JSON. Errors are ``{"error": {"code", "message"[, "fields"]}}`` 
 status (``fields`` maps a field path to its message). The API is for machines holding a
 bearer secret, not for browsers holding a cookie, so its blueprint is exempt from CSRF.
 Messages follow ``?lang=`` or the language cookie; for ``POST /bookings`` without either,
-the body's ``language``. The contract is documented in :mod:`booking.api.openapi`.
+the body's ``language``. The contract is documented in :mod:`booking.api.v1.openapi`.
 """
 from __future__ import annotations
 
@@ -12,46 +12,33 @@ import json
 import logging
 from contextlib import nullcontext
 
-from flask import Blueprint, Response, current_app, request
+from flask import Response, current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest
 
-from booking.api import validation as api_schema
-from booking.rules import idempotency, waitlist, workflow
-from booking.usecases import notifications
-from booking.rules.availability import slot_availability
+from booking.api.v1 import bp
+from booking.api.v1 import validation as api_schema
+from booking.api.v1.openapi import OPENAPI
 from booking.clock import MUSEUM_TZ, local, utcnow
-from booking.models.db import db
 from booking.errors import BookingError
-from booking.web.extensions import csrf, limiter
 from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, localized
-from booking.rules.identifiers import mask_phone
 from booking.models import Booking, Slot, SlotState, Venue, VenueDay
-from booking.api.openapi import OPENAPI
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
+from booking.models.db import db
+from booking.rules import idempotency, waitlist, workflow
+from booking.rules.availability import slot_availability
+from booking.rules.identifiers import mask_phone
+from booking.usecases import notifications
+from booking.web.extensions import limiter
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOOKUP_LIMIT = "30 per minute"
 # Answers that carry a manage token or personal data must not sit in any cache.
 NO_STORE = {"Cache-Control": "no-store"}
-
-# Werkzeug's HTTP errors under /api/, as (code, message). 404/403/429/500 are answered by the
-# app's own handlers in run.py, which already speak JSON under /api/.
-HTTP_ERRORS = {
-    400: ("bad_request", _l("请求无效。")),
-    404: ("not_found", _l("未找到。")),
-    405: ("method_not_allowed", _l("该地址不支持此请求方法。")),
-    413: ("payload_too_large", _l("请求内容过大。")),
-    415: ("unsupported_media_type", _l("请以 application/json 格式发送请求内容。")),
-}
-
 
 # -- responses ---------------------------------------------------------------------------------
 
@@ -89,19 +76,6 @@ def _validation_response(invalid: api_schema.InvalidRequest) -> Response:
 def _booking_error(error: BookingError):
     db.session.rollback()
     return json_response(error.status, _booking_error_body(error))
-
-
-@bp.app_errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    """JSON for HTTP errors under /api/; the default page elsewhere."""
-    if not request.path.startswith("/api/"):
-        return error
-    code, message = HTTP_ERRORS.get(error.code, ("bad_request", _l("请求无效。")))
-    status = error.code if error.code and 400 <= error.code < 500 else 400
-    response = error_response(status, code, message)
-    if error.code == 405 and isinstance(error.valid_methods, (list, tuple, set)):
-        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
-    return response
 
 
 # -- representations ---------------------------------------------------------------------------

@@ -1,0 +1,38 @@
+"""Template helpers the course scheduler adds app-wide, registered once by :func:`register`
+(called from the app factory): course-kind, lecturer-title and weekday labels, a booking's
+certificates for the manage page (booking templates cannot import ``courses``) and the
+display form of a verification code."""
+from __future__ import annotations
+
+from flask import Flask
+
+from booking.models import Booking
+from booking.models.db import db
+from courses.models import Certificate
+from courses.rules import certificate_lookup, issuing
+from courses.web.public.feeds import feed_links
+from courses.web.staff.forms import KIND_LABELS, LECTURER_TITLES, WEEKDAYS
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def lecturer_title_label(title: str) -> str:
+    return LECTURER_TITLES.get(title, title)
+
+
+def weekday_label(number: int) -> str | None:
+    return dict(WEEKDAYS).get(number)
+
+
+def booking_certificates(booking: Booking) -> list[Certificate]:
+    """For the manage page's certificate section."""
+    return certificate_lookup.booking_certificates(db.session, booking)
+
+
+def register(app: Flask) -> None:
+    for function in (kind_label, lecturer_title_label, weekday_label, booking_certificates,
+                     feed_links):
+        app.add_template_global(function)
+    app.add_template_global(issuing.display_code, "display_code")
