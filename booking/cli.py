@@ -10,8 +10,9 @@ from booking.errors import BookingError
 from booking.models import Role, StaffUser
 from booking.models import migrate as schema
 from booking.models.db import db
-from booking.rules import accounts, capacity, waitlist
-from booking.usecases import mailer, notifications
+from booking.rules import accounts, capacity
+from booking.usecases import mailer, notifications, staff, waitlist
+from booking.usecases.transaction import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -30,8 +31,8 @@ def register(app: Flask) -> None:
     @app.cli.command("check-integrity")
     def check_integrity() -> None:
         """Recompute every capacity counter from the bookings; exit 1 on any drift."""
-        drift = capacity.find_drift(db.session)
-        db.session.rollback()
+        with unit_of_work():  # reads only
+            drift = capacity.find_drift(db.session)
         for item in drift:
             click.echo(f"DRIFT {item}")
         if drift:
@@ -54,20 +55,18 @@ def register(app: Flask) -> None:
         password = click.prompt(_("密码（至少 %(n)s 个字符）", n=accounts.MIN_PASSWORD_LENGTH),
                                 hide_input=True, confirmation_prompt=_("再次输入密码"))
         try:
-            user = accounts.create_user(db.session, None, username, Role(role), password,
-                                        display_name)
+            with unit_of_work():
+                user = staff.create_user(db.session, None, username, Role(role), password,
+                                         display_name)
         except BookingError as error:
-            db.session.rollback()
             raise click.ClickException(str(error.message)) from None
-        db.session.commit()
         click.echo(_("已创建用户 %(name)s（%(role)s）。", name=user.username, role=role))
 
     @app.cli.command("expire-waitlist-offers")
     def expire_waitlist_offers() -> None:
         """Expire waiting-list offers past their hold time and offer the seats onward (cron)."""
-        result = waitlist.expire_offers(db.session, utcnow(),
-                                        app.config["WAITLIST_OFFER_HOURS"])
-        db.session.commit()
+        with unit_of_work():
+            result = waitlist.expire_offers(db.session)
         click.echo(f"Waiting list: {len(result.expired)} expired, "
                    f"{len(result.offered)} new offers.")
 
@@ -78,8 +77,8 @@ def register(app: Flask) -> None:
         they stay queued and are retried with backoff."""
         sent, failed = mailer.send_pending(db.session, mailer.SmtpConfig.from_app_config(
             app.config), utcnow(), batch)
-        given_up = mailer.undeliverable_count(db.session)
-        db.session.rollback()
+        with unit_of_work():  # reads only
+            given_up = mailer.undeliverable_count(db.session)
         click.echo(f"Mail: {sent} sent, {failed} failed (will retry), "
                    f"{given_up} undeliverable in total.")
         if failed:
@@ -89,7 +88,7 @@ def register(app: Flask) -> None:
     def queue_reminders() -> None:
         """Queue the day-before reminder for tomorrow's confirmed bookings (cron, daily; safe
         to run again: a booking is reminded once)."""
-        queued = notifications.queue_reminders(db.session, utcnow(),
-                                               app.config["PUBLIC_BASE_URL"])
-        db.session.commit()
+        with unit_of_work():
+            queued = notifications.queue_reminders(db.session, utcnow(),
+                                                   app.config["PUBLIC_BASE_URL"])
         click.echo(f"Reminders: {queued} queued.")

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from booking.models.db import db
+from booking.usecases.transaction import unit_of_work
 from courses.demo import DEMO_PASSWORD, load_demo
 
 
@@ -15,8 +16,8 @@ def register(app: Flask) -> None:
     @app.cli.command("load-demo")
     def load_demo_command() -> None:
         """Load the seed's venues, programmes and eight weeks of sessions (safe to run twice)."""
-        created = load_demo(db.session)
-        db.session.commit()
+        with unit_of_work():
+            created = load_demo(db.session)
         click.echo(f"Demo data loaded: {created} new sessions. "
                    f"Staff accounts admin / staff / guide, password {DEMO_PASSWORD!r}.")
 

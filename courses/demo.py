@@ -35,6 +35,7 @@ from booking.rules.workflow import (
     cancel_booking,
     create_booking,
 )
+from booking.usecases.transaction import unit_of_work
 from courses.models import Course, CourseKind, CourseModule, Lecturer
 from courses.rules.scheduling import generate_sessions
 
@@ -230,8 +231,8 @@ def ensure_demo_database() -> None:
     empty = database_is_empty()
     upgrade_database()
     if empty:
-        load_demo(db.session)
-        db.session.commit()
+        with unit_of_work():
+            load_demo(db.session)
 
 
 # --- history: the last four weeks, checked in, so statistics and certificates have data ----

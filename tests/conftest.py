@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from booking.clock import at_local, local_today
@@ -163,6 +164,12 @@ def app(backend, tmp_path, app_config):
         application = make_app(postgres_url(), **app_config)
         with application.app_context():
             _reset_postgres()
+    @application.before_request
+    def _forget_the_last_requests_user():
+        # Requests in a test share the test's app context and so its ``g``: drop the user
+        # Flask-Login cached there by the previous request, as a real new request would.
+        g.pop("_login_user", None)
+
     with application.app_context():
         yield application
         db.session.remove()

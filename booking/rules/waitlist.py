@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
@@ -43,7 +43,6 @@ from booking.rules.workflow import (
     find_or_create_organisation,
     record_booking,
 )
-from booking.usecases import notifications
 
 #: States in which an entry is still in the queue (and may hold seats, when offered).
 LIVE_STATES = (WaitlistState.WAITING, WaitlistState.OFFERED)
@@ -148,8 +147,13 @@ def queue_position(session: Session, entry: WaitlistEntry) -> int | None:
     return int(ahead) + 1
 
 
+#: Called for each offer made, in the same transaction: (session, entry, clear offer token).
+#: The use cases plug the offer e-mail in here; the clear token exists only at that moment.
+OfferMade = Callable[[Session, WaitlistEntry, str], object]
+
+
 def offer_freed_seats(session: Session, slot: Slot, now: datetime,
-                      hold_hours: float) -> list[WaitlistEntry]:
+                      hold_hours: float, on_offer: OfferMade | None = None) -> list[WaitlistEntry]:
     """Offer the seats now free in ``slot`` to waiting entries, first that fits first.
 
     Each offer claims the entry's seats atomically and holds them until ``now + hold_hours``
@@ -174,13 +178,14 @@ def offer_freed_seats(session: Session, slot: Slot, now: datetime,
             break
         if entry.party_size > free:
             continue  # keeps its place for a later, larger release
-        if _offer(session, slot, entry, expires_at):
+        if _offer(session, slot, entry, expires_at, on_offer):
             offered.append(entry)
         free = _free_seats(session, slot)
     return offered
 
 
-def _offer(session: Session, slot: Slot, entry: WaitlistEntry, expires_at: datetime) -> bool:
+def _offer(session: Session, slot: Slot, entry: WaitlistEntry, expires_at: datetime,
+           on_offer: OfferMade | None) -> bool:
     offer_token = tokens.new_secret()
     try:
         with session.begin_nested():
@@ -192,15 +197,18 @@ def _offer(session: Session, slot: Slot, entry: WaitlistEntry, expires_at: datet
             capacity.claim_seats(session, slot, entry.party_size)
     except (BookingError, _Lost):
         return False
-    # The offer e-mail, in this transaction: the clear token exists only here.
-    notifications.queue_waitlist_offer(session, entry, offer_token)
+    if on_offer is not None:  # the offer e-mail, in this transaction
+        on_offer(session, entry, offer_token)
     return True
 
 
-def offer_to_queue(hold_hours: float) -> Callable[[Session, Slot, datetime], list]:
-    """The ``on_seats_freed`` hook for :mod:`booking.rules.workflow` rules: offer what they freed."""
+def offer_to_queue(hold_hours: float,
+                   on_offer: OfferMade | None = None) -> Callable[[Session, Slot, datetime], list]:
+    """The ``on_seats_freed`` hook for :mod:`booking.rules.workflow` rules: offer what they freed.
+
+    Faces do not build it: :func:`booking.usecases.waitlist.seats_freed_hook` does, once."""
     def offer(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:
-        return offer_freed_seats(session, slot, now, hold_hours)
+        return offer_freed_seats(session, slot, now, hold_hours, on_offer)
     return offer
 
 
@@ -221,8 +229,7 @@ def accept_offer(session: Session, entry_token: str,
     if entry.state is not WaitlistState.OFFERED:
         raise BookingError("no_offer", _l("目前没有为您保留的名额。"))
     if entry.offer_expires_at <= now:
-        raise BookingError("offer_expired", _l("名额保留已于 %(until)s 到期，已顺延给下一位候补单位。",
-                                               until=_local_text(entry.offer_expires_at, slot)))
+        raise BookingError("offer_expired", offer_expired_message(entry))
     if slot.state is not SlotState.OPEN or slot.starts_at <= now:
         raise BookingError("slot_closed", _l("该场次已停止预约。"))
     organisation = entry.organisation
@@ -240,12 +247,17 @@ def accept_offer(session: Session, entry_token: str,
     return booking, manage_token
 
 
+def offer_expired_message(entry: WaitlistEntry):
+    return _l("名额保留已于 %(until)s 到期，已顺延给下一位候补单位。",
+              until=_local_text(entry.offer_expires_at, entry.slot))
+
+
 def _local_text(moment: datetime, slot: Slot) -> str:
     return moment.astimezone(slot.venue.tz).strftime("%Y-%m-%d %H:%M")
 
 
 def withdraw_entry(session: Session, entry: WaitlistEntry, now: datetime,
-                   hold_hours: float) -> list[WaitlistEntry]:
+                   hold_hours: float, on_offer: OfferMade | None = None) -> list[WaitlistEntry]:
     """Take a waiting or offered entry off the list; held seats move on down the queue.
 
     Declining an offer is withdrawing. Returns the entries the freed seats were offered to.
@@ -260,13 +272,14 @@ def withdraw_entry(session: Session, entry: WaitlistEntry, now: datetime,
     if not held:
         return []
     capacity.release_seats(session, slot, held)
-    return offer_freed_seats(session, slot, now, hold_hours)
+    return offer_freed_seats(session, slot, now, hold_hours, on_offer)
 
 
 def withdraw(session: Session, entry_token: str, now: datetime,
-             hold_hours: float) -> list[WaitlistEntry]:
+             hold_hours: float, on_offer: OfferMade | None = None) -> list[WaitlistEntry]:
     """The organisation leaves the queue, or declines its offer, through its link."""
-    return withdraw_entry(session, find_entry_by_token(session, entry_token), now, hold_hours)
+    return withdraw_entry(session, find_entry_by_token(session, entry_token), now, hold_hours,
+                          on_offer)
 
 
 def _due_offers(now: datetime, slot: Slot | None):
@@ -290,11 +303,11 @@ def expiry_due(session: Session, now: datetime, slot: Slot | None = None) -> boo
 
 
 def expire_offers(session: Session, now: datetime, hold_hours: float,
-                  slot: Slot | None = None) -> ExpiryResult:
+                  slot: Slot | None = None, on_offer: OfferMade | None = None) -> ExpiryResult:
     """Expire offers past their hold time, give their seats back and offer them onward.
 
     Entries still waiting for a slot that has started expire too. Runs from cron
-    (``flask --app run expire-waitlist-offers``) and whenever a waiting-list page is opened
+    (``flask --app run expire-waitlist-offers``) and before a waiting-list change is made
     (then only for that ``slot``).
     """
     result = ExpiryResult()
@@ -312,7 +325,7 @@ def expire_offers(session: Session, now: datetime, hold_hours: float,
                              state=WaitlistState.EXPIRED, seats_held=0):
                 capacity.release_seats(session, due_slot, held)
                 result.expired.append(entry)
-        result.offered += offer_freed_seats(session, due_slot, now, hold_hours)
+        result.offered += offer_freed_seats(session, due_slot, now, hold_hours, on_offer)
     for entry in session.scalars(_stale_waiting(now, slot)).all():
         if _change_state(session, entry, WaitlistState.WAITING, state=WaitlistState.EXPIRED):
             result.expired.append(entry)
@@ -337,3 +350,24 @@ def close_waitlist(session: Session, slot: Slot) -> list[WaitlistEntry]:
             ended.append(entry)
     session.flush()
     return ended
+
+
+def staff_queue(session: Session, now: datetime, show_all: bool = False
+                ) -> tuple[list[tuple[Slot, list[WaitlistEntry]]], dict[int, int]]:
+    """Waiting lists of sessions still to come, in session order: (slot, entries) pairs and
+    each waiting entry's place in its queue. Ended entries too with ``show_all``."""
+    states = list(WaitlistState) if show_all else list(LIVE_STATES)
+    entries = session.scalars(
+        select(WaitlistEntry).join(Slot, WaitlistEntry.slot_id == Slot.id)
+        .where(Slot.starts_at > now, WaitlistEntry.state.in_(states))
+        .options(joinedload(WaitlistEntry.slot).joinedload(Slot.venue),
+                 joinedload(WaitlistEntry.organisation))
+        .order_by(Slot.starts_at, Slot.id, WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    by_slot: dict[int, list[WaitlistEntry]] = {}
+    for entry in entries:
+        by_slot.setdefault(entry.slot_id, []).append(entry)
+    positions = {}
+    for slot_entries in by_slot.values():
+        waiting = [e for e in slot_entries if e.state is WaitlistState.WAITING]
+        positions.update({e.id: n for n, e in enumerate(waiting, start=1)})
+    return [(group[0].slot, group) for group in by_slot.values()], positions

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import nullcontext
 
 from flask import Response, current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import BadRequest
 
@@ -28,10 +26,10 @@ from booking.errors import BookingError
 from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, localized
 from booking.models import Booking, Slot, SlotState, Venue, VenueDay
 from booking.models.db import db
-from booking.rules import idempotency, waitlist, workflow
+from booking.rules import idempotency, workflow
 from booking.rules.availability import slot_availability
 from booking.rules.identifiers import mask_phone
-from booking.usecases import notifications
+from booking.usecases import bookings
 from booking.web.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -74,7 +72,6 @@ def _validation_response(invalid: api_schema.InvalidRequest) -> Response:
 
 @bp.errorhandler(BookingError)
 def _booking_error(error: BookingError):
-    db.session.rollback()
     return json_response(error.status, _booking_error_body(error))
 
 
@@ -189,23 +186,6 @@ def create_booking():
         return _create_booking(payload)
 
 
-def _book(booking_request, *, savepoint: bool) -> tuple[int, str]:
-    """Run the rule; the answer as (status, JSON text).
-
-    With ``savepoint`` a refusal undoes only the rule's own writes (so that the caller can
-    still store the refusal under its idempotency key); without it the caller rolls back.
-    """
-    try:
-        with db.session.begin_nested() if savepoint else nullcontext():
-            booking, token = workflow.create_booking(db.session, booking_request)
-            notifications.queue_new_booking_mail(db.session, booking, token)
-    except BookingError as refused:
-        if refused.status >= 500:
-            raise
-        return refused.status, _dumps(_booking_error_body(refused))
-    return 201, _dumps(created_json(booking, token))
-
-
 def _create_booking(payload) -> Response:
     try:
         booking_request = api_schema.booking_request_from_json(payload)
@@ -213,43 +193,18 @@ def _create_booking(payload) -> Response:
         return _validation_response(invalid)
     key = request.headers.get(idempotency.HEADER)
     if key is None:
-        status, body = _book(booking_request, savepoint=False)
-        if status == 201:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return json_response(status, body, headers=NO_STORE)
+        booking, token = bookings.book(db.session, booking_request)
+        return json_response(201, created_json(booking, token), headers=NO_STORE)
     if not idempotency.is_valid_key(key):
         return error_response(400, "invalid_idempotency_key",
                               _l("Idempotency-Key 应为 1 至 200 个可见 ASCII 字符。"))
-    try:
-        claim = idempotency.claim_key(
-            db.session, key, idempotency.fingerprint(request.method, request.path, payload))
-    except BookingError as refused:  # the key was used for another body, or is in flight
-        db.session.rollback()
-        return json_response(refused.status, _booking_error_body(refused))
-    if not claim.fresh:
-        status, body = claim.status_code, claim.body
-        db.session.rollback()
-        return json_response(status, body, headers={**NO_STORE, "Idempotent-Replayed": "true"})
-    # The booking (if any) and the record of this answer commit together, or not at all.
-    status, body = _book(booking_request, savepoint=True)
-    idempotency.record_answer(claim, status, body)
-    db.session.commit()
-    _purge_old_records()
-    return json_response(status, body, headers=NO_STORE)
-
-
-def _purge_old_records() -> None:
-    """Opportunistic clean-up after the commit; a failure here must not fail the booking."""
-    if not idempotency.purge_due():
-        return
-    try:
-        idempotency.purge_expired_records(db.session)
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.warning("purging old idempotency records failed", exc_info=True)
+    answer = bookings.book_once(
+        db.session, booking_request, key,
+        idempotency.fingerprint(request.method, request.path, payload),
+        answer_created=lambda booking, token: _dumps(created_json(booking, token)),
+        answer_refused=lambda refused: _dumps(_booking_error_body(refused)))
+    headers = {**NO_STORE, "Idempotent-Replayed": "true"} if answer.replayed else NO_STORE
+    return json_response(answer.status, answer.body, headers=headers)
 
 
 def _bearer_token() -> str:
@@ -278,13 +233,8 @@ def show_booking(reference: str):
 def cancel_booking(reference: str):
     """Cancel the booking (until the deadline): its seats go back, and on to the waiting list."""
     booking = workflow.find_booking_by_token(db.session, reference, _bearer_token())
-    hold_hours = current_app.config.get("WAITLIST_OFFER_HOURS", 24)
-    workflow.cancel_booking(db.session, booking,
-                            on_seats_freed=waitlist.offer_to_queue(hold_hours))
-    notifications.queue_booking_mail(db.session, booking, "cancelled")
-    body = booking_json(booking)
-    db.session.commit()
-    return json_response(200, body, headers=NO_STORE)
+    bookings.cancel_by_organisation(db.session, booking)
+    return json_response(200, booking_json(booking), headers=NO_STORE)
 
 
 @bp.get("/openapi.json")

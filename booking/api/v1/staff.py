@@ -20,16 +20,15 @@ from booking.clock import local
 from booking.errors import BookingError
 from booking.models import Booking, Role, Slot, Venue
 from booking.models.db import db
-from booking.rules import approval, checkin, waitlist
+from booking.rules import approval
 from booking.rules.roster import build_roster
 from booking.rules.tokens import normalise_reference
-from booking.usecases import notifications
+from booking.usecases import staff
 from booking.web.auth import role_required
 
 
 @bp.errorhandler(BookingError)
 def _booking_error(error: BookingError):
-    db.session.rollback()
     body = {"code": error.code, "message": str(error.message)}
     if error.field:
         body["field"] = error.field
@@ -77,9 +76,7 @@ def approvals():
 @role_required(Role.STAFF)
 def approve(reference: str):
     booking = approval.get_booking(db.session, reference)
-    approval.approve_booking(db.session, booking, current_user)
-    notifications.queue_booking_mail(db.session, booking, "confirmed")
-    db.session.commit()
+    staff.approve(db.session, booking, current_user)
     return jsonify(booking=_booking_json(booking))
 
 
@@ -90,11 +87,7 @@ def decline(reference: str):
     if not isinstance(payload, dict) or not isinstance(payload.get("reason", ""), str):
         raise BookingError("bad_request", _l("请求须为 JSON 对象，reason 为字符串。"), status=400)
     booking = approval.get_booking(db.session, reference)
-    approval.decline_booking(db.session, booking, current_user, payload.get("reason", ""),
-                             on_seats_freed=waitlist.offer_to_queue(
-                                 current_app.config["WAITLIST_OFFER_HOURS"]))
-    notifications.queue_booking_mail(db.session, booking, "declined")
-    db.session.commit()
+    staff.decline(db.session, booking, current_user, payload.get("reason", ""))
     return jsonify(booking=_booking_json(booking))
 
 
@@ -153,11 +146,9 @@ def check_in_json(reference: str):
         return _api_error("invalid_headcount",
                           _l("请以 JSON 提交整数 headcount（到场人数）。"), 422)
     try:
-        checkin.check_in_group(db.session, booking, headcount, current_user)
+        staff.check_in_group(db.session, booking, headcount, current_user)
     except BookingError as error:
-        db.session.rollback()
         return _api_error(error.code, error.message, error.status)
-    db.session.commit()
     return jsonify(booking={
         "reference": booking.display_reference, "state": booking.state.value,
         "party_size": booking.party_size, "arrived_count": booking.arrived_count,

@@ -12,9 +12,9 @@ from booking.errors import BookingError, NotFound
 from booking.models import Booking
 from booking.models.db import db
 from booking.render.ics import render_booking_ics
-from booking.rules import opening, waitlist, workflow
+from booking.rules import opening, workflow
 from booking.rules.booking_event import booking_event
-from booking.usecases import notifications
+from booking.usecases import bookings
 from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, PartySizeForm
 from booking.web.public.pages import attendee_names, manage_url
@@ -66,10 +66,8 @@ def manage_attendees(reference: str, token: str):
     form = AttendeesForm()
     if form.validate_on_submit():
         try:
-            workflow.replace_attendees(db.session, booking, attendee_names(form))
-            db.session.commit()
+            bookings.replace_attendees(db.session, booking, attendee_names(form))
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("参加人员名单已保存（共 %(n)s 人）。", n=len(booking.attendees)), "success")
@@ -84,12 +82,8 @@ def manage_party_size(reference: str, token: str):
     form = PartySizeForm()
     if form.validate_on_submit():
         try:
-            workflow.change_party_size(db.session, booking, form.party_size.data,
-                                       on_seats_freed=waitlist.offer_to_queue(
-                                           current_app.config["WAITLIST_OFFER_HOURS"]))
-            db.session.commit()
+            bookings.change_party_size(db.session, booking, form.party_size.data)
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("团体人数已改为 %(n)s 人，多出的座位已释放。", n=booking.party_size), "success")
@@ -105,13 +99,8 @@ def manage_cancel(reference: str, token: str):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            workflow.cancel_booking(db.session, booking, reason=form.reason.data or "",
-                                    on_seats_freed=waitlist.offer_to_queue(
-                                        current_app.config["WAITLIST_OFFER_HOURS"]))
-            notifications.queue_booking_mail(db.session, booking, "cancelled")
-            db.session.commit()
+            bookings.cancel_by_organisation(db.session, booking, form.reason.data or "")
         except BookingError as error:
-            db.session.rollback()
             flash(str(error.message), "error")
         else:
             flash(_("预约已取消，座位已释放。"), "success")

@@ -17,7 +17,7 @@ from booking.rules import workflow
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
-from booking.usecases import notifications
+from booking.usecases import bookings
 from booking.web.extensions import limiter
 from booking.web.public import bp
 from booking.web.public.forms import BookingForm, FindBookingForm
@@ -119,25 +119,26 @@ def attendee_names(form) -> list[str]:
     return names
 
 
+def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
+    """The form's answers as the rule's request. Raises BookingError on a bad attendee file."""
+    return BookingRequest(
+        slot_id=slot.id,
+        organisation=OrganisationDetails(name=form.organisation_name.data, kind=form.kind,
+                                         credit_code=form.credit_code.data or None),
+        contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+        contact_email=form.contact_email.data or "", party_size=form.party_size.data,
+        attendee_names=attendee_names(form), notes=form.notes.data or "",
+        language=current_language())
+
+
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
     if form.validate_on_submit():
         try:
-            booking, token = workflow.create_booking(db.session, BookingRequest(
-                slot_id=slot.id,
-                organisation=OrganisationDetails(name=form.organisation_name.data,
-                                                 kind=form.kind,
-                                                 credit_code=form.credit_code.data or None),
-                contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
-                contact_email=form.contact_email.data or "", party_size=form.party_size.data,
-                attendee_names=attendee_names(form), notes=form.notes.data or "",
-                language=current_language()))
-            notifications.queue_new_booking_mail(db.session, booking, token)
-            db.session.commit()
+            booking, token = bookings.book(db.session, _booking_request(slot, form))
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             remember_new_booking(booking, token)
@@ -186,11 +187,9 @@ def find():
     form = FindBookingForm()
     if form.validate_on_submit():
         try:
-            booking, token = workflow.recover_manage_link(db.session, form.reference.data,
+            booking, token = bookings.recover_manage_link(db.session, form.reference.data,
                                                           form.contact_phone.data)
-            db.session.commit()
         except BookingError as error:
-            db.session.rollback()
             flash(str(error.message), "error")
         else:
             return private(current_app.make_response(render_template(

@@ -1,9 +1,10 @@
-"""Waiting-list pages: join a full slot's list, the organisation's own entry page (offer,
-accept, decline), and the staff list under /staff/waitlist.
+"""Waiting-list pages: join a full slot's list, and the organisation's own entry page (offer,
+accept, decline).
 
 Open offers past their hold time are expired by cron (``flask --app run
-expire-waitlist-offers``) and also here, whenever a waiting-list page is opened, so a late
-cron run never keeps seats from the next group.
+expire-waitlist-offers``) and also before any waiting-list change is made here (see
+:mod:`booking.usecases.waitlist`), so a late cron run never keeps seats from the next group.
+Pages only read: an offer past its hold time reads as expired there.
 """
 from __future__ import annotations
 
@@ -15,42 +16,16 @@ from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.i18n import current_language
 from booking.models import Slot, VenueDay, WaitlistEntry, WaitlistState
-from booking.models.db import db, reset_deferred_transactions, set_deferred_transactions
+from booking.models.db import db
 from booking.rules import waitlist
 from booking.rules.availability import slot_availability
 from booking.rules.workflow import OrganisationDetails, check_slot_open_for_booking
-from booking.usecases import notifications
+from booking.usecases import waitlist as waitlist_cases
 from booking.web.extensions import limiter
 from booking.web.public import waitlist_bp as bp
 from booking.web.public.pages import remember_new_booking
 from booking.web.public.waitlist_forms import WaitlistActionForm, WaitlistForm
 from booking.web.responses import private, show_error
-
-
-def _hold_hours() -> float:
-    return current_app.config["WAITLIST_OFFER_HOURS"]
-
-
-def _expire_due_offers(slot: Slot | None = None) -> None:
-    """Housekeeping before showing a waiting list: expire due offers, pass their seats on.
-
-    Runs in its own write transaction, so that on SQLite a read-only (deferred) page request
-    never tries to upgrade its read lock. Does nothing, and takes no lock, when nothing is due.
-    """
-    now = utcnow()
-    if not waitlist.expiry_due(db.session, now, slot):
-        return
-    db.session.rollback()
-    token = set_deferred_transactions(False)
-    try:
-        waitlist.expire_offers(db.session, now, _hold_hours(), slot)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        reset_deferred_transactions(token)
-
 
 # --- the organisation's side -------------------------------------------------------------
 
@@ -58,21 +33,17 @@ def _expire_due_offers(slot: Slot | None = None) -> None:
 @limiter.limit("10 per minute", methods=["POST"])
 def join(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
-    if request.method == "GET":
-        _expire_due_offers(slot)
     form = WaitlistForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
     if form.validate_on_submit():
         try:
-            entry, token = waitlist.join_waitlist(db.session, slot, waitlist.WaitlistRequest(
+            entry, token = waitlist_cases.join(db.session, slot, waitlist.WaitlistRequest(
                 organisation=OrganisationDetails(name=form.organisation_name.data,
                                                  kind=form.kind,
                                                  credit_code=form.credit_code.data or None),
                 contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
                 contact_email=form.contact_email.data or "", party_size=form.party_size.data,
                 language=current_language()))
-            db.session.commit()
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("已加入候补名单。请收藏本页：有名额时我们会为您保留，并在这里确认。"), "success")
@@ -99,7 +70,6 @@ def _queue(slot_id: int) -> list[WaitlistEntry]:
 
 def _entry_page(token: str, status: int = 200):
     entry = waitlist.find_entry_by_token(db.session, token)
-    _expire_due_offers(entry.slot)
     return private(current_app.make_response((render_template(
         "booking/waitlist_entry.html", entry=entry, slot=entry.slot, token=token,
         position=waitlist.queue_position(db.session, entry), now=utcnow(),
@@ -112,7 +82,6 @@ def entry(token: str):
     try:
         return _entry_page(token)
     except BookingError as error:
-        db.session.rollback()
         return private(current_app.make_response((render_template(
             "errors/error.html", status=error.status, message=str(error.message)),
             error.status)))
@@ -124,16 +93,16 @@ def accept(token: str):
     if not WaitlistActionForm().validate_on_submit():
         return redirect(url_for("waitlist.entry", token=token))
     try:
-        booking, manage_token = waitlist.accept_offer(db.session, token, utcnow())
-        notifications.queue_new_booking_mail(db.session, booking, manage_token)
-        db.session.commit()
+        accepted = waitlist_cases.accept_offer(db.session, token)
     except BookingError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("waitlist.entry", token=token))
+    if accepted.expired is not None:
+        flash(str(waitlist.offer_expired_message(accepted.expired)), "error")
+        return redirect(url_for("waitlist.entry", token=token))
     # Shown on the booking confirmation page, exactly as after booking directly.
-    remember_new_booking(booking, manage_token)
-    return redirect(url_for("booking.confirmation", reference=booking.reference))
+    remember_new_booking(accepted.booking, accepted.manage_token)
+    return redirect(url_for("booking.confirmation", reference=accepted.booking.reference))
 
 
 @bp.route("/waitlist/<token>/withdraw", methods=["POST"])
@@ -141,10 +110,8 @@ def accept(token: str):
 def withdraw(token: str):
     if WaitlistActionForm().validate_on_submit():
         try:
-            waitlist.withdraw(db.session, token, utcnow(), _hold_hours())
-            db.session.commit()
+            waitlist_cases.withdraw(db.session, token)
         except BookingError as error:
-            db.session.rollback()
             flash(str(error.message), "error")
         else:
             flash(_("已退出候补名单。"), "success")

@@ -27,8 +27,8 @@ from booking.models import (
     Venue,
 )
 from booking.models.db import db
-from booking.rules import accounts, approval, waitlist
-from booking.usecases import notifications
+from booking.rules import accounts, approval
+from booking.usecases import staff
 from booking.web.auth import role_required
 from booking.web.extensions import limiter
 from booking.web.staff import bp
@@ -87,12 +87,10 @@ def login():
         return redirect(target)
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db.session, form.username.data, form.password.data)
+            user = staff.sign_in(db.session, form.username.data, form.password.data)
         except BookingError as error:
-            db.session.rollback()
             form.password.errors.append(error.message)
             return render_template("staff/login.html", form=form), 200
-        db.session.commit()
         _fresh_session()
         login_user(user)
         return redirect(target)
@@ -184,13 +182,10 @@ def approve(reference: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        approval.approve_booking(db.session, booking, current_user)
+        staff.approve(db.session, booking, current_user)
     except BookingError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(_back(booking))
-    notifications.queue_booking_mail(db.session, booking, "confirmed")
-    db.session.commit()
     flash(_("已批准预约 %(ref)s（%(org)s）。", ref=booking.display_reference,
             org=booking.organisation.name), "success")
     return redirect(_back(booking))
@@ -204,18 +199,13 @@ def decline(reference: str):
     if not form.validate_on_submit():  # the message shows beside the reason field
         return _render_booking(booking, form, status=422)
     try:
-        approval.decline_booking(db.session, booking, current_user, form.reason.data,
-                                 on_seats_freed=waitlist.offer_to_queue(
-                                     current_app.config["WAITLIST_OFFER_HOURS"]))
+        staff.decline(db.session, booking, current_user, form.reason.data)
     except BookingError as error:
-        db.session.rollback()
         if error.field == "reason":
             form.reason.errors.append(error.message)
             return _render_booking(booking, form, status=422)
         flash(error.message, "error")
         return redirect(_back(booking))
-    notifications.queue_booking_mail(db.session, booking, "declined")
-    db.session.commit()
     flash(_("已拒绝预约 %(ref)s，座位已释放。", ref=booking.display_reference), "success")
     return redirect(_back(booking))
 
@@ -271,20 +261,18 @@ def create_user():
     if not form.validate_on_submit():
         return _render_users(form, 422)
     try:
-        user = accounts.create_user(db.session, current_user, form.username.data,
-                                    accounts.parse_role(form.role.data), form.password.data,
-                                    form.display_name.data or "")
+        user = staff.create_user(db.session, current_user, form.username.data,
+                                 accounts.parse_role(form.role.data), form.password.data,
+                                 form.display_name.data or "")
     except BookingError as error:
-        db.session.rollback()
         getattr(form, error.field or "username").errors.append(error.message)
         return _render_users(form, 422)
-    db.session.commit()
     flash(_("已创建用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("staff.users"))
 
 
 def _change_user(user_id: int, form, change) -> object:
-    """Validate ``form``, apply ``change(user, form)``, commit; flash the outcome."""
+    """Validate ``form``, apply the use case ``change(user, form)``; flash the outcome."""
     user = db.session.get(StaffUser, user_id) or abort(404)
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -294,10 +282,8 @@ def _change_user(user_id: int, form, change) -> object:
     try:
         change(user, form)
     except BookingError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("staff.users"))
-    db.session.commit()
     flash(_("已更新用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("staff.users"))
 
@@ -305,26 +291,26 @@ def _change_user(user_id: int, form, change) -> object:
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @role_required(Role.ADMIN)
 def change_role(user_id: int):
-    return _change_user(user_id, UserRoleForm(), lambda user, form: accounts.change_role(
+    return _change_user(user_id, UserRoleForm(), lambda user, form: staff.change_role(
         db.session, current_user, user, accounts.parse_role(form.role.data)))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
 @role_required(Role.ADMIN)
 def deactivate_user(user_id: int):
-    return _change_user(user_id, ActionForm(), lambda user, form: accounts.set_active(
+    return _change_user(user_id, ActionForm(), lambda user, form: staff.set_active(
         db.session, current_user, user, False))
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @role_required(Role.ADMIN)
 def reactivate_user(user_id: int):
-    return _change_user(user_id, ActionForm(), lambda user, form: accounts.set_active(
+    return _change_user(user_id, ActionForm(), lambda user, form: staff.set_active(
         db.session, current_user, user, True))
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @role_required(Role.ADMIN)
 def reset_password(user_id: int):
-    return _change_user(user_id, PasswordResetForm(), lambda user, form: accounts.reset_password(
+    return _change_user(user_id, PasswordResetForm(), lambda user, form: staff.reset_password(
         db.session, current_user, user, form.password.data))

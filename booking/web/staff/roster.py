@@ -1,10 +1,10 @@
-"""The daily roster and check-in: staff pages under /staff/roster/ and /staff/organisations/,
-and their JSON twins under /api/v1/staff/.
+"""The daily roster and check-in: staff pages under /staff/roster/ and /staff/organisations/
+(their JSON twins are in :mod:`booking.api.v1.staff`).
 
 Staff and admins see every session; a guide sees, and checks in, only the sessions assigned
 to them (``Slot.guide_user_id``). Marking no-shows, completing sessions and lifting an
-organisation's suspension are staff work. Views parse a form, call one rule from
-:mod:`booking.rules.checkin`, commit once, and redirect back to the group on the roster.
+organisation's suspension are staff work. Views parse a form, call one use case from
+:mod:`booking.usecases.staff`, and redirect back to the group on the roster.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from booking.render.roster_xlsx import render_roster_xlsx
 from booking.rules import approval, checkin
 from booking.rules.roster import STATE_TEXT, build_roster, load_day
 from booking.rules.tokens import normalise_reference
+from booking.usecases import staff
 from booking.web.auth import role_required
 from booking.web.staff import roster_bp as bp
 
@@ -98,10 +99,6 @@ def _roster_url(slot: Slot, anchor: str | None = None) -> str:
                    _anchor=anchor)
 
 
-def _policy() -> checkin.NoShowPolicy:
-    return checkin.NoShowPolicy.from_config(current_app.config)
-
-
 def _render_day(venue: Venue, day: date, errors: dict[int, tuple[str | None, str]] | None = None,
                 status: int = 200):
     """The roster page; ``errors`` maps a booking id to (field, message) shown beside it."""
@@ -118,8 +115,7 @@ def _render_day(venue: Venue, day: date, errors: dict[int, tuple[str | None, str
 
 
 def _refused(booking: Booking, error: BookingError):
-    """Roll back; 403 as an error page, anything else beside the group on the roster."""
-    db.session.rollback()
+    """403 as an error page, anything else beside the group on the roster."""
     if error.status == 403:
         return render_template("errors/error.html", status=403, message=error.message), 403
     booking = _booking_or_404(booking.reference)
@@ -197,10 +193,9 @@ def check_in(reference: str):
         return _form_refused(booking, form)
     was_checked_in = booking.state is BookingState.CHECKED_IN
     try:
-        checkin.check_in_group(db.session, booking, form.headcount.data, current_user)
+        staff.check_in_group(db.session, booking, form.headcount.data, current_user)
     except BookingError as error:
         return _refused(booking, error)
-    db.session.commit()
     message = (_("已更正 %(org)s 的到场人数：%(n)s 人。") if was_checked_in
                else _("%(org)s 已签到，到场 %(n)s 人。"))
     flash(message % {"org": booking.organisation.name, "n": booking.arrived_count}, "success")
@@ -217,10 +212,9 @@ def attendance(reference: str):
     ticked = ({a.id for a in booking.attendees} if form.all_present.data
               else set(form.attended.data or []))
     try:
-        checkin.set_attendance(db.session, booking, ticked, current_user)
+        staff.set_attendance(db.session, booking, ticked, current_user)
     except BookingError as error:
         return _refused(booking, error)
-    db.session.commit()
     flash(_("已保存 %(org)s 的到场名单：%(n)s 人到场。", org=booking.organisation.name,
             n=len(ticked)), "success")
     return redirect(_roster_url(booking.slot, f"g-{booking.reference}"))
@@ -234,10 +228,9 @@ def walk_in(reference: str):
     if not form.validate_on_submit():
         return _form_refused(booking, form)
     try:
-        attendee = checkin.add_walk_in(db.session, booking, form.name.data, current_user)
+        attendee = staff.add_walk_in(db.session, booking, form.name.data, current_user)
     except BookingError as error:
         return _refused(booking, error)
-    db.session.commit()
     flash(_("已添加现场人员 %(name)s（%(org)s）。", name=attendee.name,
             org=booking.organisation.name), "success")
     return redirect(_roster_url(booking.slot, f"g-{booking.reference}"))
@@ -250,10 +243,9 @@ def no_show(reference: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        suspended = checkin.mark_no_show(db.session, booking, current_user, policy=_policy())
+        suspended = staff.mark_no_show(db.session, booking, current_user)
     except BookingError as error:
         return _refused(booking, error)
-    db.session.commit()
     flash(_("已将 %(org)s 标记为未到。", org=booking.organisation.name), "success")
     if suspended:
         flash(_("%(org)s 近期多次未到，已暂停预约至 %(until)s。", org=booking.organisation.name,
@@ -275,10 +267,8 @@ def _session_action(slot_id: int, action, done_message):
     try:
         groups = action(slot)
     except BookingError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(_roster_url(slot, f"s-{slot_id}"))
-    db.session.commit()
     flash(done_message % {"n": len(groups)}, "success")
     return redirect(_roster_url(slot, f"s-{slot_id}"))
 
@@ -286,14 +276,14 @@ def _session_action(slot_id: int, action, done_message):
 @bp.route("/roster/sessions/<int:slot_id>/no-shows", methods=["POST"])
 @role_required(Role.STAFF)
 def session_no_shows(slot_id: int):
-    return _session_action(slot_id, lambda slot: checkin.mark_session_no_shows(
-        db.session, slot, current_user, policy=_policy()), _("已将 %(n)s 个未签到的团体标记为未到。"))
+    return _session_action(slot_id, lambda slot: staff.mark_session_no_shows(
+        db.session, slot, current_user), _("已将 %(n)s 个未签到的团体标记为未到。"))
 
 
 @bp.route("/roster/sessions/<int:slot_id>/complete", methods=["POST"])
 @role_required(Role.STAFF)
 def complete(slot_id: int):
-    return _session_action(slot_id, lambda slot: checkin.complete_session(
+    return _session_action(slot_id, lambda slot: staff.complete_session(
         db.session, slot, current_user), _("场次已完成：%(n)s 个团体。"))
 
 
@@ -330,11 +320,9 @@ def lift_suspension(organisation_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        checkin.lift_suspension(db.session, organisation, current_user)
+        staff.lift_suspension(db.session, organisation, current_user)
     except BookingError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return _render_organisation(db.session.get(Organisation, organisation_id), error.status)
-    db.session.commit()
     flash(_("已解除 %(org)s 的预约暂停。", org=organisation.name), "success")
     return redirect(url_for("roster.organisation", organisation_id=organisation_id))

@@ -1,7 +1,7 @@
 """Certificate pages: downloads from the manage link, the visitors' page, public
 verification (the QR target), and the staff pages under /staff/certificates/.
 
-Views parse a form, call one rule from :mod:`courses.rules.issuing`, commit once, and render,
+Views parse a form, call one rule or use case, and render,
 redirect or send the PDF. PDFs are rendered by the pure :mod:`courses.render.certificates`.
 """
 from __future__ import annotations

@@ -37,9 +37,9 @@ from booking.rules import tokens
 from booking.web.auth import role_required
 from booking.web.responses import private
 from booking.web.staff.forms import ActionForm
+from courses import usecases
 from courses.models import Course, CourseSession, Lecturer
 from courses.render.ics import FeedEvent, feed_etag, feed_last_modified, render_feed
-from courses.rules.lecturers import reset_feed_token
 from courses.web.public import feeds_bp as bp
 
 PUBLIC_DAYS_BACK, PUBLIC_DAYS_AHEAD = 7, 90
@@ -253,8 +253,7 @@ def lecturer_feed_token(lecturer_id: int):
                         + "#calendar-feed")
     if not ActionForm().validate_on_submit():
         abort(400)
-    token = reset_feed_token(db.session, lecturer, current_user._get_current_object())
-    db.session.commit()
+    token = usecases.reset_feed_token(db.session, lecturer, current_user._get_current_object())
     response = current_app.make_response(render_template(
         "feeds/lecturer_token.html", lecturer=lecturer,
         links=feed_links("feeds.lecturer_sessions", token=token)))

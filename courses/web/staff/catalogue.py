@@ -2,7 +2,7 @@
 guides here; sessions, cancellations and closed days in :mod:`courses.web.staff.sessions`.
 
 Every route is for staff and admins (``@role_required(Role.STAFF)``). Views parse a form,
-call one rule, commit once; a refusal rolls back and shows its message beside the field.
+call one use case (:mod:`courses.usecases`); a refusal shows its message beside the field.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from booking.models import Role, Room, StaffUser, Venue
 from booking.models.db import db
 from booking.web.responses import show_error
 from booking.web.staff.forms import ActionForm
+from courses import usecases
 from courses.models import Course, CourseKind, Lecturer, LecturerAbsence
 from courses.rules import catalogue
 from courses.rules import lecturers as lecturer_rules
@@ -88,10 +89,8 @@ def course_new():
         form.group_min.data, form.group_max.data, form.training_hours.data = 10, 50, None
     if form.validate_on_submit():
         try:
-            course = catalogue.create_course(db.session, _course_data(form), current_staff())
-            db.session.commit()
+            course = usecases.create_course(db.session, _course_data(form), current_staff())
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("已创建课程《%(title)s》。", title=course.title), "success")
@@ -107,10 +106,8 @@ def course_edit(course_id: int):
     form = _course_form(course)
     if form.validate_on_submit():
         try:
-            refreshed = catalogue.update_course(db.session, course, _course_data(form), current_staff())
-            db.session.commit()
+            refreshed = usecases.update_course(db.session, course, _course_data(form), current_staff())
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("课程已保存。%(n)s 个尚未开始的场次已同步更新名称、人数范围、审核、预约窗口、环节和器材；"
@@ -125,8 +122,7 @@ def course_edit(course_id: int):
 def course_set_active(course_id: int, action: str):
     course = db.get_or_404(Course, course_id)
     if ActionForm().validate_on_submit():
-        catalogue.set_course_active(db.session, course, action == "activate", current_staff())
-        db.session.commit()
+        usecases.set_course_active(db.session, course, action == "activate", current_staff())
         flash(_("《%(title)s》已停用，不能再安排新场次；已安排的场次不受影响。", title=course.title)
               if action == "deactivate" else _("《%(title)s》已恢复。", title=course.title),
               "success")
@@ -182,10 +178,8 @@ def lecturer_new():
     form = _lecturer_form(None)
     if form.validate_on_submit():
         try:
-            lecturer = lecturer_rules.create_lecturer(db.session, _lecturer_data(form), current_staff())
-            db.session.commit()
+            lecturer = usecases.create_lecturer(db.session, _lecturer_data(form), current_staff())
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("已添加 %(name)s。", name=lecturer.name), "success")
@@ -200,11 +194,9 @@ def lecturer_edit(lecturer_id: int):
     form = _lecturer_form(lecturer)
     if form.validate_on_submit():
         try:
-            refreshed = lecturer_rules.update_lecturer(db.session, lecturer, _lecturer_data(form),
+            refreshed = usecases.update_lecturer(db.session, lecturer, _lecturer_data(form),
                                                        current_staff())
-            db.session.commit()
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("已保存。%(n)s 个尚未开始的场次已同步更新讲解员信息。", n=refreshed), "success")
@@ -220,11 +212,9 @@ def absence_add(lecturer_id: int):
     clashing = []
     if form.validate_on_submit():
         try:
-            lecturer_rules.add_absence(db.session, lecturer, form.day.data, form.note.data,
+            usecases.add_absence(db.session, lecturer, form.day.data, form.note.data,
                                        current_staff())
-            db.session.commit()
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
             if error.code == "absence_has_sessions":
                 clashing = lecturer_rules.sessions_on_day(db.session, lecturer, form.day.data)
@@ -243,8 +233,7 @@ def absence_remove(lecturer_id: int, absence_id: int):
     if absence.lecturer_id != lecturer_id:
         abort(404)
     if ActionForm().validate_on_submit():
-        lecturer_rules.remove_absence(db.session, absence, current_staff())
-        db.session.commit()
+        usecases.remove_absence(db.session, absence, current_staff())
         flash(_("已删除该不在岗日期。"), "success")
     return redirect(url_for(".lecturer_edit", lecturer_id=lecturer_id) + "#absences")
 

@@ -1,7 +1,7 @@
 """Certificate pages: downloads from the manage link, the visitors' page, public
 verification (the QR target), and the staff pages under /staff/certificates/.
 
-Views parse a form, call one rule from :mod:`courses.rules.issuing`, commit once, and render,
+Views parse a form, call one use case from :mod:`courses.usecases`, and render,
 redirect or send the PDF. PDFs are rendered by the pure :mod:`courses.render.certificates`.
 """
 from __future__ import annotations
@@ -21,10 +21,10 @@ from booking.models.db import db
 from booking.render.fonts import missing_characters
 from booking.rules.checkin import can_run_session
 from booking.rules.tokens import normalise_reference
-from booking.usecases import notifications
 from booking.web.auth import role_required
 from booking.web.responses import private
 from booking.web.staff.forms import ActionForm
+from courses import usecases
 from courses.models import Certificate, CertificateState, CourseSession
 from courses.render.certificates import render_certificates
 from courses.rules import certificate_lookup, issuing
@@ -150,9 +150,7 @@ def _issue_action(course_session: CourseSession, issue):
         abort(400)
     try:
         message = issue()
-        db.session.commit()
     except BookingError as error:
-        db.session.rollback()
         flash(str(error.message), "error")
     else:
         flash(message, "success")
@@ -166,8 +164,7 @@ def complete(session_id: int):
     course_session = _course_session(session_id)
 
     def issue():
-        groups, issued = issuing.complete_and_issue(db.session, course_session, _user())
-        notifications.queue_certificates_ready(db.session, [c.attendee.booking for c in issued])
+        groups, issued = usecases.complete_and_issue(db.session, course_session, _user())
         return _("场次已完成（%(groups)s 个团体），新签发 %(n)s 张证书。", groups=len(groups),
                  n=len(issued))
     return _issue_action(course_session, issue)
@@ -183,8 +180,7 @@ def issue_for_booking(session_id: int, reference: str):
         abort(404)
 
     def issue():
-        issued = issuing.issue_certificates(db.session, course_session, _user(), booking=booking)
-        notifications.queue_certificates_ready(db.session, [c.attendee.booking for c in issued])
+        issued = usecases.issue_for_booking(db.session, course_session, booking, _user())
         return _("已为 %(org)s 新签发 %(n)s 张证书。", org=booking.organisation.name, n=len(issued))
     return _issue_action(course_session, issue)
 
@@ -196,10 +192,8 @@ def revoke(cert_id: int):
     form = RevokeForm(prefix=f"c{cert.id}")
     if form.validate_on_submit():
         try:
-            issuing.revoke_certificate(db.session, cert, form.reason.data, _user())
-            db.session.commit()
+            usecases.revoke_certificate(db.session, cert, form.reason.data, _user())
         except BookingError as error:
-            db.session.rollback()
             form.reason.errors = [*form.reason.errors, str(error.message)]
         else:
             flash(_("证书 %(serial)s 已撤销。", serial=cert.serial), "success")
@@ -214,10 +208,8 @@ def reissue(cert_id: int):
     form = ReissueForm(prefix=f"c{cert.id}")
     if form.validate_on_submit():
         try:
-            new = issuing.reissue_certificate(db.session, cert, _user(), form.name.data)
-            db.session.commit()
+            new = usecases.reissue_certificate(db.session, cert, _user(), form.name.data)
         except BookingError as error:
-            db.session.rollback()
             form.name.errors = [*form.name.errors, str(error.message)]
         else:
             flash(_("已补发新证书 %(new)s，原证书 %(old)s 已作废。", new=new.serial,

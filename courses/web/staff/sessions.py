@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,11 +13,12 @@ from booking.clock import local_today
 from booking.errors import BookingError
 from booking.models import Room, Venue, VenueDay
 from booking.models.db import db
-from booking.rules import closures, waitlist
+from booking.rules import closures
 from booking.rules.vocabulary import SLOT_STATE_LABELS
-from booking.usecases import notifications
+from booking.usecases import staff as staff_cases
 from booking.web.responses import show_error
 from booking.web.staff.forms import ActionForm
+from courses import usecases
 from courses.models import Course, CourseSession, Lecturer
 from courses.rules import scheduling
 from courses.web.staff import bp
@@ -108,13 +109,11 @@ def session_new():
             pass
     if form.validate_on_submit():
         try:
-            created = scheduling.schedule_single(
+            created = usecases.schedule_single(
                 db.session, course, form.day.data, form.start.data,
                 lecturer=pick(Lecturer, form.lecturer.data), room=pick(Room, form.room.data),
                 capacity=form.capacity.data, user=current_staff())
-            db.session.commit()
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("已安排 %(day)s %(time)s《%(title)s》。", day=created.slot.day.isoformat(),
@@ -145,17 +144,14 @@ def session_pattern():
                        room=pick(Room, form.room.data), capacity=form.capacity.data)
         try:
             if form.action.data == "confirm":
-                result = scheduling.generate_pattern(db.session, course, user=current_staff(), **pattern)
-                db.session.commit()
+                result = usecases.generate_pattern(db.session, course, user=current_staff(), **pattern)
                 flash(_("已生成 %(n)s 个场次，跳过 %(m)s 天。", n=len(result.created),
                         m=len(result.skipped)), "success")
                 return redirect(url_for(".sessions", venue=course.venue_id,
                                         start=form.first_day.data.isoformat(),
                                         end=form.last_day.data.isoformat(), course=course.id))
             preview = scheduling.preview_pattern(db.session, course, **pattern)
-            db.session.rollback()
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
     form.action.data = "preview"
     return render_template("courses/staff/pattern.html", course=course, form=form,
@@ -181,13 +177,10 @@ def session_edit(session_id: int):
         form.lecturer.data = course_session.lecturer_id or NONE
     if form.validate_on_submit():
         try:
-            freed = scheduling.change_session(
+            freed = usecases.change_session(
                 db.session, course_session, lecturer=pick(Lecturer, form.lecturer.data),
-                room=pick(Room, form.room.data), capacity=form.capacity.data, user=current_staff(),
-                on_seats_freed=waitlist.offer_to_queue(current_app.config["WAITLIST_OFFER_HOURS"]))
-            db.session.commit()
+                room=pick(Room, form.room.data), capacity=form.capacity.data, user=current_staff())
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("场次已更新。") + (_("新增的座位将按顺序提供给候补名单。") if freed else ""),
@@ -206,11 +199,9 @@ def session_cancel(session_id: int):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            cancelled = closures.cancel_slot(db.session, slot, form.reason.data, current_staff())
-            notifications.queue_booking_mails(db.session, cancelled, "cancelled_by_museum")
-            db.session.commit()
+            cancelled = staff_cases.cancel_by_museum(db.session, slot, form.reason.data,
+                                                     current_staff())
         except BookingError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
             flash(_("场次已取消；%(n)s 个预约已标记为“场馆取消”，预约单位可在预约管理页看到理由。",
@@ -242,19 +233,16 @@ def closures_page():
     day = form.day.data
     try:
         if form.kind.data == "open":
-            closures.force_open_day(db.session, venue, day, form.reason.data, current_staff())
+            staff_cases.force_open_day(db.session, venue, day, form.reason.data, current_staff())
             message = _("%(day)s 已设为特别开放。", day=day.isoformat())
         elif form.action.data != "confirm":
             preview = closures.closure_plan(db.session, venue, day, form.reason.data)
             return _closures_page(form, preview={"venue": venue, "day": day, "slots": preview})
         else:
-            closed = closures.close_day(db.session, venue, day, form.reason.data, current_staff())
-            notifications.queue_booking_mails(db.session, closed.bookings, "cancelled_by_museum")
+            closed = staff_cases.close_day(db.session, venue, day, form.reason.data, current_staff())
             message = _("%(day)s 已临时闭馆：取消 %(n)s 个场次，%(m)s 个预约已标记为“场馆取消”。",
                         day=day.isoformat(), n=len(closed.slots), m=len(closed.bookings))
-        db.session.commit()
     except BookingError as error:
-        db.session.rollback()
         show_error(form, error)
         return _closures_page(form, status=422)
     flash(message, "success")
@@ -267,10 +255,8 @@ def closure_remove(venue_day_id: int):
     venue_day = db.get_or_404(VenueDay, venue_day_id)
     if ActionForm().validate_on_submit():
         try:
-            closures.reopen_day(db.session, venue_day.venue, venue_day.day, current_staff())
-            db.session.commit()
+            staff_cases.reopen_day(db.session, venue_day.venue, venue_day.day, current_staff())
         except BookingError as error:
-            db.session.rollback()
             flash(str(error.message), "error")
         else:
             flash(_("%(day)s 已恢复按常规开放规则。", day=venue_day.day.isoformat()), "success")

@@ -1,0 +1,138 @@
+"""What museum staff do to bookings, sessions, days and accounts.
+
+Each function is the whole change as every staff face (pages, the staff API, the CLI) makes
+it: the rule (which audits), the seats offered to the waiting list, and the mail owed to
+the organisations. See :mod:`booking.usecases`.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from booking.models import Booking, Organisation, Role, Slot, StaffUser, Venue, VenueDay
+from booking.rules import accounts, approval, checkin, closures
+from booking.usecases import notifications
+from booking.usecases.transaction import use_case
+from booking.usecases.waitlist import seats_freed_hook
+
+
+def no_show_policy() -> checkin.NoShowPolicy:
+    return checkin.NoShowPolicy.from_config(current_app.config)
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+@use_case
+def approve(session: Session, booking: Booking, user: StaffUser) -> None:
+    """Confirm a pending booking and tell the organisation."""
+    approval.approve_booking(session, booking, user)
+    notifications.queue_booking_mail(session, booking, "confirmed")
+
+
+@use_case
+def decline(session: Session, booking: Booking, user: StaffUser, reason: str) -> None:
+    """Decline a pending booking with a reason: its seats go to the waiting list, and the
+    organisation reads the reason in its mail."""
+    approval.decline_booking(session, booking, user, reason, on_seats_freed=seats_freed_hook())
+    notifications.queue_booking_mail(session, booking, "declined")
+
+
+# --- running the day --------------------------------------------------------------------------
+
+@use_case
+def check_in_group(session: Session, booking: Booking, headcount: int, user: StaffUser) -> None:
+    checkin.check_in_group(session, booking, headcount, user)
+
+
+@use_case
+def set_attendance(session: Session, booking: Booking, attended_ids: set[int],
+                   user: StaffUser) -> None:
+    checkin.set_attendance(session, booking, attended_ids, user)
+
+
+@use_case
+def add_walk_in(session: Session, booking: Booking, name: str, user: StaffUser):
+    return checkin.add_walk_in(session, booking, name, user)
+
+
+@use_case
+def mark_no_show(session: Session, booking: Booking, user: StaffUser) -> bool:
+    """After the session: the group never came. Returns True when that suspends the
+    organisation. (The session is over, so no seats are left to offer anyone.)"""
+    return checkin.mark_no_show(session, booking, user, policy=no_show_policy())
+
+
+@use_case
+def mark_session_no_shows(session: Session, slot: Slot, user: StaffUser) -> list[Booking]:
+    return checkin.mark_session_no_shows(session, slot, user, policy=no_show_policy())
+
+
+@use_case
+def complete_session(session: Session, slot: Slot, user: StaffUser) -> list[Booking]:
+    return checkin.complete_session(session, slot, user)
+
+
+@use_case
+def lift_suspension(session: Session, organisation: Organisation, user: StaffUser) -> None:
+    checkin.lift_suspension(session, organisation, user)
+
+
+# --- the museum calls things off --------------------------------------------------------------
+
+@use_case
+def cancel_by_museum(session: Session, slot: Slot, reason: str, user: StaffUser) -> list[Booking]:
+    """Cancel a session: every group in it is cancelled by the museum with the reason and
+    told; its waiting list ends with it."""
+    cancelled = closures.cancel_slot(session, slot, reason, user)
+    notifications.queue_booking_mails(session, cancelled, "cancelled_by_museum")
+    return cancelled
+
+
+@use_case
+def close_day(session: Session, venue: Venue, day: date, reason: str,
+              user: StaffUser) -> closures.DayClosure:
+    """Close a day at short notice: its sessions are cancelled and every group told."""
+    closed = closures.close_day(session, venue, day, reason, user)
+    notifications.queue_booking_mails(session, closed.bookings, "cancelled_by_museum")
+    return closed
+
+
+@use_case
+def force_open_day(session: Session, venue: Venue, day: date, reason: str,
+                   user: StaffUser) -> VenueDay:
+    return closures.force_open_day(session, venue, day, reason, user)
+
+
+@use_case
+def reopen_day(session: Session, venue: Venue, day: date, user: StaffUser) -> VenueDay:
+    return closures.reopen_day(session, venue, day, user)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+@use_case
+def sign_in(session: Session, username: str, password: str) -> StaffUser:
+    return accounts.authenticate(session, username, password)
+
+
+@use_case
+def create_user(session: Session, actor: StaffUser | None, username: str, role: Role,
+                password: str, display_name: str = "") -> StaffUser:
+    return accounts.create_user(session, actor, username, role, password, display_name)
+
+
+@use_case
+def change_role(session: Session, actor: StaffUser, user: StaffUser, role: Role) -> None:
+    accounts.change_role(session, actor, user, role)
+
+
+@use_case
+def set_active(session: Session, actor: StaffUser, user: StaffUser, active: bool) -> None:
+    accounts.set_active(session, actor, user, active)
+
+
+@use_case
+def reset_password(session: Session, actor: StaffUser, user: StaffUser, password: str) -> None:
+    accounts.reset_password(session, actor, user, password)
