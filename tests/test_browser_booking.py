@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DESKTOP, PHONE, browser_skip_reason, new_page
+
+from tests.fixtures.browser import DESKTOP, PHONE, browser_skip_reason, new_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

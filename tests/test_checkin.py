@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from conftest import booking_request, next_open_day
 from sqlalchemy import select
 
 from booking.clock import at_local, local_today
@@ -13,6 +12,7 @@ from booking.models import AuditEntry, BookingState, Organisation, Role, VenueDa
 from booking.models.db import db
 from booking.rules import checkin
 from booking.rules.workflow import create_booking as book
+from tests.fixtures.factories import booking_request, next_open_day
 
 POLICY = checkin.NoShowPolicy(limit=3, window_days=90, suspension_days=90)
 

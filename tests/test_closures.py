@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from conftest import next_open_day
 from sqlalchemy import select
 
 from booking.clock import local_today
@@ -14,6 +13,7 @@ from booking.models.db import db
 from booking.rules import closures, opening
 from booking.rules.capacity import find_drift
 from courses.rules import scheduling
+from tests.fixtures.factories import next_open_day
 
 REASON = "讲解员临时外出宣讲"
 

@@ -6,13 +6,13 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
-from conftest import next_open_day
 from sqlalchemy import func, select
 
 from booking.models import BookingState, Role, Slot, SlotState, VenueDay
 from booking.models.db import db
 from courses.models import Course, CourseKind, Lecturer, LecturerAbsence
 from courses.rules import scheduling
+from tests.fixtures.factories import next_open_day
 
 # The pages schedule with the real clock: a fixed day far enough ahead, and a week of 2027
 # that contains the holiday Monday 4 October.

@@ -35,7 +35,7 @@ def sign_in(client, user) -> str:
 
 
 def staff_post_urls(app):
-    from test_staff_access import dummy_url, staff_rules
+    from tests.test_staff_access import dummy_url, staff_rules
     for rule in staff_rules(app):
         if "POST" in rule.methods:
             yield dummy_url(app, rule)

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import vobject
-from conftest import booking_request, next_open_day
 from sqlalchemy import select
 
 from booking.clock import at_local
@@ -20,6 +19,7 @@ from booking.models.db import db
 from booking.rules import approval, closures, workflow
 from courses.models import Lecturer
 from courses.rules.scheduling import schedule_session
+from tests.fixtures.factories import booking_request, next_open_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTACT_NAME, PHONE, ATTENDEES = "王建国", "13812341234", ["李小明", "赵红梅"]

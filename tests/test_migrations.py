@@ -13,11 +13,11 @@ import re
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import make_app
 from sqlalchemy import func, inspect, select, text
 
 from booking.models.db import db
 from booking.models.migrate import upgrade_database
+from tests.fixtures.app import make_app
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import datetime, time, timedelta
 
 import icalendar
 import pytest
-from conftest import booking_request, free_port, next_open_day
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,8 @@ from booking.models.db import db, deferred_transactions
 from booking.rules import waitlist, workflow
 from booking.usecases import mailer, notifications
 from courses.rules.scheduling import schedule_session
+from tests.fixtures.browser import free_port
+from tests.fixtures.factories import booking_request, next_open_day
 
 pytestmark = pytest.mark.slow  # a real SMTP server per test
 

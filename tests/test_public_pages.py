@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
-from conftest import next_open_day
 from flask_babel import refresh
 from sqlalchemy import event
 
@@ -13,6 +12,7 @@ from booking.models import VenueDay
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules.availability import Availability, ClosedReason
+from tests.fixtures.factories import next_open_day
 
 
 def text_of(response) -> str:

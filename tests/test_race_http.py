@@ -22,7 +22,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import free_port, make_app
 from sqlalchemy import func, select
 
 from booking.clock import at_local, local_today
@@ -31,6 +30,8 @@ from booking.models.db import db
 from booking.rules.identifiers import credit_code_check_digit
 from booking.rules.opening import booking_window
 from booking.rules.slots import SlotFacts, create_slot
+from tests.fixtures.app import make_app
+from tests.fixtures.browser import free_port
 
 pytestmark = pytest.mark.slow
 

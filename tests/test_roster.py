@@ -9,7 +9,6 @@ from datetime import time, timedelta
 from urllib.parse import unquote
 
 import pytest
-from conftest import DESKTOP
 from sqlalchemy import event, select
 
 from booking.clock import local, local_today, utcnow
@@ -18,6 +17,7 @@ from booking.models.db import db
 from booking.rules import checkin
 from booking.rules.roster import build_roster, load_day
 from booking.rules.workflow import cancel_booking
+from tests.fixtures.browser import DESKTOP
 
 
 @contextmanager

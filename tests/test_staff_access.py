@@ -81,9 +81,8 @@ def test_anonymous_users_are_sent_to_login_or_get_401(app, client):
 
 
 def test_a_new_route_without_a_role_check_is_caught(tmp_path):
-    from conftest import make_app
-
     from booking.models.db import db
+    from tests.fixtures.app import make_app
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}")
     app.add_url_rule("/staff/forgotten/<int:n>", "forgotten", lambda n: "secret",
                      methods=["GET", "POST"])
@@ -175,7 +174,7 @@ def test_logout_ends_the_session(client, create_user, login):
 @pytest.mark.parametrize("base_url, secure", [("https://yuyue.example.cn", True),
                                               ("http://127.0.0.1:5000", False)])
 def test_session_cookie_is_secure_when_the_site_is_served_over_https(base_url, secure, tmp_path):
-    from conftest import make_app
+    from tests.fixtures.app import make_app
     app = make_app(f"sqlite:///{tmp_path / 'x.db'}", PUBLIC_BASE_URL=base_url)
     assert app.config["SESSION_COOKIE_SECURE"] is secure
     assert app.config["REMEMBER_COOKIE_SECURE"] is secure

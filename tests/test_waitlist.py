@@ -560,10 +560,9 @@ def test_declining_a_pending_booking_offers_its_seats(create_slot, create_bookin
 
 
 def test_raising_a_sessions_capacity_offers_the_new_seats(create_course, create_booking, join):
-    from conftest import next_open_day
-
     from booking.clock import at_local
     from courses.rules.scheduling import change_session, schedule_session
+    from tests.fixtures.factories import next_open_day
     course = create_course()
     course_session = schedule_session(db.session, course, at_local(next_open_day(), time(9)),
                                       capacity=20)

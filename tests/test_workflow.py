@@ -12,7 +12,6 @@ from datetime import UTC, date, time, timedelta
 from types import SimpleNamespace
 
 import pytest
-from conftest import booking_request
 from sqlalchemy import select
 
 from booking.clock import at_local
@@ -55,6 +54,7 @@ from booking.rules.workflow import (
     replace_attendees,
 )
 from booking.rules.workflow import create_booking as book
+from tests.fixtures.factories import booking_request
 
 NATIONAL_DAY_EVE = date(2026, 9, 29)     # Tuesday; 1–7 October are holidays
 MAKE_UP_SATURDAY = date(2026, 10, 10)    # 调休: a Saturday worked for the National Day week

@@ -10,11 +10,15 @@ from sqlalchemy import inspect
 from booking.models.db import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+#: New revisions are named ``20261203_<rev>_<slug>.py``, so ``migrations/versions`` lists them
+#: in the order they were written. (``%%`` because Config interpolates ``%(...)s`` itself.)
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
 
 
 def _alembic_config(connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("file_template", FILE_TEMPLATE)
     config.attributes["connection"] = connection
     return config
 
