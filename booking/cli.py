@@ -11,7 +11,7 @@ from booking.models import Role, StaffUser
 from booking.models import migrate as schema
 from booking.models.db import db
 from booking.rules import accounts, capacity
-from booking.usecases import mailer, notifications, staff, waitlist
+from booking.usecases import bookings, mailer, staff, waitlist
 from booking.usecases.transaction import unit_of_work
 
 
@@ -89,6 +89,5 @@ def register(app: Flask) -> None:
         """Queue the day-before reminder for tomorrow's confirmed bookings (cron, daily; safe
         to run again: a booking is reminded once)."""
         with unit_of_work():
-            queued = notifications.queue_reminders(db.session, utcnow(),
-                                                   app.config["PUBLIC_BASE_URL"])
+            queued = bookings.remind_tomorrows_groups(db.session, app.config["PUBLIC_BASE_URL"])
         click.echo(f"Reminders: {queued} queued.")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 from sqlalchemy import event, func, select
 
 from booking.models import Booking, Organisation, OutboxMessage, Role, WaitlistEntry
@@ -133,26 +132,6 @@ def mail_calls_outside_use_cases() -> tuple[list[str], int]:
     return outside, len(modules)
 
 
-#: Known, reported to the lead: the ``queue-reminders`` CLI command (a face) calls
-#: ``notifications.queue_reminders`` itself instead of a use case. Listed here so that any
-#: *other* offender fails at once; the strict xfail below fails as soon as this one is fixed.
-KNOWN_OFFENDERS = {"booking/cli.py: queue_reminders"}
-
-
-def _without_line(finding: str) -> str:
-    module, _, rest = finding.split(":", 2)
-    return f"{module}:{rest}"
-
-
-def test_mail_is_queued_only_by_use_cases_apart_from_the_known_offender():
-    outside, read = mail_calls_outside_use_cases()
-    unexpected = [c for c in outside if _without_line(c) not in KNOWN_OFFENDERS]
-    assert unexpected == [], (f"{len(unexpected)} mail-queueing calls outside the use cases "
-                              f"({read} modules read):\n" + "\n".join(unexpected))
-
-
-@pytest.mark.xfail(strict=True, reason="booking/cli.py queue-reminders calls "
-                                       "notifications.queue_reminders directly")
 def test_mail_is_queued_only_by_use_cases():
     outside, read = mail_calls_outside_use_cases()
     assert outside == [], (f"{len(outside)} mail-queueing calls outside the use cases "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.models import Booking
 from booking.rules import idempotency, workflow
@@ -47,6 +48,12 @@ def cancel_by_organisation(session: Session, booking: Booking, reason: str = "")
     and the "cancelled" mail."""
     workflow.cancel_booking(session, booking, reason=reason, on_seats_freed=seats_freed_hook())
     notifications.queue_booking_mail(session, booking, "cancelled")
+
+
+def remind_tomorrows_groups(session: Session, base_url: str | None = None) -> int:
+    """The daily job: the day-before reminder (with the booking's .ics) to every confirmed
+    group coming tomorrow, once per booking. Returns how many were queued."""
+    return notifications.queue_reminders(session, utcnow(), base_url)
 
 
 @use_case
