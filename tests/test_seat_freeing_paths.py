@@ -291,6 +291,9 @@ def test_a_path_that_removes_the_slot_ends_its_queue_and_tells_the_groups(path, 
     cancelled = sorted(m.recipient for m in mail if m.kind == "cancelled_by_museum")
     assert cancelled == [GROUP_EMAIL, OTHER_EMAIL], f"{path}: {described(mail)}"
     assert not [m for m in mail if m.kind == "waitlist_offer"], described(mail)
+    # The waiting groups hear too: their queue ended with the session.
+    told = sorted(m.recipient for m in mail if m.kind == "waitlist_closed")
+    assert told == sorted([QUEUED_EMAIL, HELD_EMAIL]), f"{path}: {described(mail)}"
 
     assert_no_drift(runner)
 

@@ -371,3 +371,11 @@ def staff_queue(session: Session, now: datetime, show_all: bool = False
         waiting = [e for e in slot_entries if e.state is WaitlistState.WAITING]
         positions.update({e.id: n for n, e in enumerate(waiting, start=1)})
     return [(group[0].slot, group) for group in by_slot.values()], positions
+
+
+def live_entries(session: Session, slot: Slot) -> list[WaitlistEntry]:
+    """The slot's entries still waiting or holding an offer, in queue order."""
+    return list(session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.slot_id == slot.id, WaitlistEntry.state.in_(LIVE_STATES))
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)))

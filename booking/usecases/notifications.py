@@ -39,6 +39,7 @@ BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
 BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancelled_by_museum",
                       "reminder", "certificates_ready")
 WAITLIST_OFFER = "waitlist_offer"
+WAITLIST_CLOSED = "waitlist_closed"
 #: Bookings that get the day-before reminder.
 REMINDED_STATES = (BookingState.CONFIRMED,)
 
@@ -102,6 +103,22 @@ def queue_waitlist_offer(session: Session, entry: WaitlistEntry, offer_token: st
         subject, body = _render(WAITLIST_OFFER, context)
     return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
                                        body_text=body, kind=WAITLIST_OFFER))
+
+
+def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
+                          base_url: str | None = None) -> OutboxMessage | None:
+    """Tell a waiting-list entry that the museum cancelled its session (or closed the day),
+    so its place in the queue, and any seats held for it, are gone."""
+    if not (entry.contact_email or "").strip():
+        return None
+    base_url = _base(base_url)
+    with force_locale(_language(entry.language)):
+        context = {**_slot_context(entry.slot, base_url), "organisation": entry.organisation.name,
+                   "contact_name": entry.contact_name, "party_size": entry.party_size,
+                   "reference": "", "reason": reason}
+        subject, body = _render(WAITLIST_CLOSED, context)
+    return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
+                                       body_text=body, kind=WAITLIST_CLOSED))
 
 
 def queue_certificates_ready(session: Session, bookings: Iterable[Booking],

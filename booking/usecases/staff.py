@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from booking.models import Booking, Organisation, Role, Slot, StaffUser, Venue, VenueDay
-from booking.rules import accounts, approval, checkin, closures
+from booking.rules import accounts, approval, checkin, closures, waitlist
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
@@ -84,18 +84,29 @@ def lift_suspension(session: Session, organisation: Organisation, user: StaffUse
 @use_case
 def cancel_by_museum(session: Session, slot: Slot, reason: str, user: StaffUser) -> list[Booking]:
     """Cancel a session: every group in it is cancelled by the museum with the reason and
-    told; its waiting list ends with it."""
+    told; its waiting list ends with it, and the waiting groups are told too."""
+    waiting = waitlist.live_entries(session, slot)
     cancelled = closures.cancel_slot(session, slot, reason, user)
     notifications.queue_booking_mails(session, cancelled, "cancelled_by_museum")
+    _tell_waiting_groups(session, waiting, slot.cancel_reason)
     return cancelled
+
+
+def _tell_waiting_groups(session: Session, entries, reason: str) -> None:
+    for entry in entries:
+        notifications.queue_waitlist_closed(session, entry, reason)
 
 
 @use_case
 def close_day(session: Session, venue: Venue, day: date, reason: str,
               user: StaffUser) -> closures.DayClosure:
-    """Close a day at short notice: its sessions are cancelled and every group told."""
+    """Close a day at short notice: its sessions are cancelled and every group told, booked
+    or waiting."""
+    waiting = [entry for slot in closures.live_slots_on(session, venue, day)
+               for entry in waitlist.live_entries(session, slot)]
     closed = closures.close_day(session, venue, day, reason, user)
     notifications.queue_booking_mails(session, closed.bookings, "cancelled_by_museum")
+    _tell_waiting_groups(session, waiting, closed.venue_day.reason or reason)
     return closed
 
 
