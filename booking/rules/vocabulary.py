@@ -3,8 +3,10 @@ the roster (which words one state its own way, see :data:`booking.rules.roster.S
 the booking form's choices all use these."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from booking.i18n import N_
 from booking.models import BookingState, OrganisationKind, Role, SlotState
 
 #: A booking's state as staff read it.
@@ -43,3 +45,28 @@ def organisation_kind_label(kind: OrganisationKind | str) -> str:
     """The kind's label; ``kind`` may also be its stored value."""
     kind = OrganisationKind(kind)
     return str(ORGANISATION_KIND_LABELS.get(kind, kind.value))
+
+
+#: Each kind of programme in the museum's own words, by the value ``Course.kind`` stores (and
+#: the scheduler copies onto ``Slot.kind``). Keyed by string because ``booking`` cannot import
+#: ``courses.models.CourseKind``. Plain Chinese, only marked for the catalogs: certificates
+#: print it as it stands (:func:`programme_kind_name`), pages translate it
+#: (:func:`programme_kind_label`).
+PROGRAMME_KIND_NAMES = {
+    "themed_course": N_("专题党课"),
+    "party_day": N_("红色主题党日"),
+    "study_tour": N_("青少年研学"),
+    "exhibition": N_("展览参观"),
+}
+#: A slot with no course behind it (staff scheduled a one-off visit).
+OTHER_PROGRAMME_KIND = N_("团体参观")
+
+
+def programme_kind_name(kind) -> str:
+    """The kind's name in Chinese; ``kind`` is a ``CourseKind``, its stored value, or None."""
+    return PROGRAMME_KIND_NAMES.get(getattr(kind, "value", kind), OTHER_PROGRAMME_KIND)
+
+
+def programme_kind_label(kind) -> str:
+    """The kind's name in the reader's language (pages, exports)."""
+    return gettext(programme_kind_name(kind))

@@ -22,7 +22,12 @@ from booking.i18n import (
 )
 from booking.models import AuditEntry
 from booking.rules.identifiers import mask_phone
-from booking.rules.vocabulary import organisation_kind_label, role_label, state_label
+from booking.rules.vocabulary import (
+    organisation_kind_label,
+    programme_kind_label,
+    role_label,
+    state_label,
+)
 
 _MISSING = object()
 
@@ -115,7 +120,8 @@ def _remember_language_from_query(response):
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
 GLOBALS = (staff_link, state_label, role_label, audit_changes, weekday_name,
-           organisation_kind_label, mask_phone, localized, current_language)
+           organisation_kind_label, programme_kind_label, mask_phone, localized,
+           current_language)
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,86 @@
+"""One word for each thing: a programme kind, a booking state, reads the same on every page,
+export and form that shows it, in both languages (booking/rules/vocabulary.py holds them)."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from conftest import next_open_day
+from flask import g
+from flask_babel import force_locale
+
+from booking.models import BookingState, Role
+from booking.models.db import db
+from booking.rules.vocabulary import PROGRAMME_KIND_NAMES, programme_kind_label
+from courses.models import CourseKind
+
+
+def cells(pattern: str, page: str) -> list[str]:
+    return [html.unescape(found).strip() for found in re.findall(pattern, page, re.S)]
+
+
+def read(client, url: str, language: str, **query) -> str:
+    """The page in ``language``. Tests share one app context (and so ``g``, where Flask-Babel
+    keeps the chosen locale) across requests; a real request starts afresh."""
+    g.pop("_flask_babel", None)
+    response = client.get(url, query_string={**query, "lang": language})
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def test_every_course_kind_has_a_name():
+    assert set(PROGRAMME_KIND_NAMES) == {kind.value for kind in CourseKind}
+
+
+@pytest.fixture
+def one_of_each_kind(create_venue, create_course, create_slot, create_booking):
+    """A course of every kind, each with a session a group attended."""
+    venue = create_venue("LBC")
+    day = next_open_day()
+    for number, kind in enumerate(CourseKind):
+        code = f"kind-{number}"
+        create_course(venue, code=code, kind=kind, title=f"项目{number}")
+        slot = create_slot(venue, day=day + timedelta(days=7 * number), programme=code,
+                           kind=kind.value, title=f"项目{number}")
+        booking, _ = create_booking(slot, party_size=10 + number,
+                                    organisation_name=f"单位{number}")
+        booking.state = BookingState.COMPLETED
+        db.session.commit()
+    return day, day + timedelta(days=7 * len(CourseKind))
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_pages_exports_and_the_course_form_name_each_kind_alike(
+        app, client, create_user, login, one_of_each_kind, language):
+    with app.test_request_context(), force_locale(language):
+        expected = {kind.value: programme_kind_label(kind) for kind in CourseKind}
+    assert len(set(expected.values())) == len(expected)  # no two kinds read the same
+
+    first, last = one_of_each_kind
+    login(create_user("desk", Role.STAFF))
+    dates = {"start": first.isoformat(), "end": last.isoformat()}
+
+    statistics = read(client, "/staff/statistics", language, **dates)
+    shown_in_statistics = set(cells(r'<tr><td>([^<]*)</td><td class="num">', statistics))
+    assert set(expected.values()) <= shown_in_statistics
+
+    export = read(client, "/staff/statistics.csv", language, **dates).lstrip("\ufeff")
+    exported = {row[0] for row in csv.reader(io.StringIO(export)) if row}
+    assert set(expected.values()) <= exported
+
+    form = read(client, "/staff/courses/catalogue/new", language)
+    options = dict(re.findall(r'<option[^>]*value="(\w+)"[^>]*>([^<]*)</option>', form))
+    assert {value: options[value] for value in expected} == expected
+
+    course_list = read(client, "/staff/courses/catalogue", language)
+    listed = cells(r'<td data-label="[^"]*">([^<]*)</td>', course_list)
+    assert set(expected.values()) <= set(listed)
+
+    for number, kind in enumerate(CourseKind):
+        page = read(client, f"/programmes/kind-{number}", language)
+        tag = cells(r'<p class="programme-kind"><span class="tag">([^<]*)</span>', page)
+        assert tag == [expected[kind.value]]
