@@ -15,7 +15,12 @@ from flask_babel import force_locale
 
 from booking.models import BookingState, Role
 from booking.models.db import db
-from booking.rules.vocabulary import PROGRAMME_KIND_NAMES, programme_kind_label
+from booking.rules.vocabulary import (
+    PROGRAMME_KIND_NAMES,
+    programme_kind_label,
+    roster_state_label,
+    state_label,
+)
 from courses.models import CourseKind
 
 
@@ -84,3 +89,32 @@ def test_pages_exports_and_the_course_form_name_each_kind_alike(
         page = read(client, f"/programmes/kind-{number}", language)
         tag = cells(r'<p class="programme-kind"><span class="tag">([^<]*)</span>', page)
         assert tag == [expected[kind.value]]
+
+
+def test_the_roster_words_only_a_confirmed_group_its_own_way(app):
+    with app.test_request_context():
+        differing = {state for state in BookingState
+                     if roster_state_label(state) != state_label(state)}
+    assert differing == {BookingState.CONFIRMED}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_group_and_staff_read_a_booking_state_in_the_same_words(
+        app, client, create_booking, create_user, login, language):
+    booking, token = create_booking()
+    login(create_user("desk", Role.STAFF))
+    roster_url = f"/staff/roster/{booking.slot.venue.code}/{booking.slot.day.isoformat()}"
+    for state in BookingState:
+        booking.state = state
+        db.session.commit()
+        with app.test_request_context(), force_locale(language):
+            expected, on_roster = state_label(state), roster_state_label(state)
+
+        manage = read(client, f"/manage/{booking.reference}/{token}", language)
+        assert cells(r'<p class="booking-state[^"]*">.*?<strong>(.*?)</strong>', manage) == [expected]
+        staff = read(client, f"/staff/bookings/{booking.reference}", language)
+        assert cells(r'<div class="page-head">.*?<span class="badge[^"]*">(.*?)</span>',
+                     staff) == [expected]
+        roster = read(client, roster_url, language)
+        assert on_roster in cells(r'<span class="state state-[a-z_]+">(.*?)</span>', roster) + \
+            cells(r'<small class="muted">(.*?)</small>', roster), state

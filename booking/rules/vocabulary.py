@@ -1,6 +1,6 @@
-"""How booking states and organisation kinds read to people, in one place: the staff pages,
-the roster (which words one state its own way, see :data:`booking.rules.roster.STATE_TEXT`) and
-the booking form's choices all use these."""
+"""How states and kinds read to people, in one place: public and staff pages, the roster,
+exports, forms' choices and certificates all take their words from here (templates through the
+globals :mod:`booking.web.template_helpers` registers)."""
 from __future__ import annotations
 
 from flask_babel import gettext
@@ -9,13 +9,17 @@ from flask_babel import lazy_gettext as _l
 from booking.i18n import N_
 from booking.models import BookingState, OrganisationKind, Role, SlotState
 
-#: A booking's state as staff read it.
+#: A booking's state, in the same words for the group that booked and for staff (who answer
+#: the group's calls): the words of the e-mails ("等待审核", "未通过审核").
 STATE_LABELS = {
-    BookingState.PENDING: _l("待审批"), BookingState.CONFIRMED: _l("已确认"),
+    BookingState.PENDING: _l("待审核"), BookingState.CONFIRMED: _l("已确认"),
     BookingState.CHECKED_IN: _l("已签到"), BookingState.COMPLETED: _l("已完成"),
-    BookingState.DECLINED: _l("已拒绝"), BookingState.CANCELLED: _l("已取消"),
-    BookingState.NO_SHOW: _l("未到"),
+    BookingState.DECLINED: _l("未通过审核"), BookingState.CANCELLED: _l("已取消"),
+    BookingState.NO_SHOW: _l("未到场"),
 }
+#: A booking's state on the day's roster (page, PDF, spreadsheet, JSON): there a confirmed
+#: group is one the desk still waits for, so it reads "待签到"; every other state as above.
+ROSTER_STATE_LABELS = {**STATE_LABELS, BookingState.CONFIRMED: _l("待签到")}
 ORGANISATION_KIND_LABELS = {
     OrganisationKind.PARTY_ORGANISATION: _l("党组织"),
     OrganisationKind.SCHOOL: _l("学校"),
@@ -39,6 +43,10 @@ def role_label(role: Role) -> str:
 
 def state_label(state: BookingState) -> str:
     return str(STATE_LABELS.get(state, state.value))
+
+
+def roster_state_label(state: BookingState) -> str:
+    return str(ROSTER_STATE_LABELS.get(state, state.value))
 
 
 def organisation_kind_label(kind: OrganisationKind | str) -> str:

@@ -26,6 +26,7 @@ from booking.rules.vocabulary import (
     organisation_kind_label,
     programme_kind_label,
     role_label,
+    roster_state_label,
     state_label,
 )
 
@@ -119,7 +120,7 @@ def _remember_language_from_query(response):
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
-GLOBALS = (staff_link, state_label, role_label, audit_changes, weekday_name,
+GLOBALS = (staff_link, state_label, roster_state_label, role_label, audit_changes, weekday_name,
            organisation_kind_label, programme_kind_label, mask_phone, localized,
            current_language)
 
