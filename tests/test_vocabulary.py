@@ -1,5 +1,6 @@
-"""One word for each thing: a programme kind, a booking state, reads the same on every page,
-export and form that shows it, in both languages (booking/rules/vocabulary.py holds them)."""
+"""One word for each thing: a programme kind, a booking state, "few seats left" reads the same
+on every page, export and form that shows it, in both languages (booking/rules/vocabulary.py
+holds the words, booking/rules/availability.py the few-seats-left rule)."""
 from __future__ import annotations
 
 import csv
@@ -15,6 +16,7 @@ from flask_babel import force_locale
 
 from booking.models import BookingState, Role
 from booking.models.db import db
+from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.vocabulary import (
     PROGRAMME_KIND_NAMES,
     programme_kind_label,
@@ -118,3 +120,32 @@ def test_the_group_and_staff_read_a_booking_state_in_the_same_words(
         roster = read(client, roster_url, language)
         assert on_roster in cells(r'<span class="state state-[a-z_]+">(.*?)</span>', roster) + \
             cells(r'<small class="muted">(.*?)</small>', roster), state
+
+
+@pytest.mark.parametrize("taken, few", [(30, True), (29, False)])  # 40 seats: 10 or 11 left
+def test_the_staff_badge_and_the_visitor_see_the_same_few_seats_left(
+        client, create_venue, create_course, create_slot, create_booking, create_user, login,
+        taken, few):
+    from courses.models import CourseSession
+
+    venue = create_venue("LBC")
+    course = create_course(venue)
+    slot = create_slot(venue, capacity=40, programme=course.code, kind=course.kind.value)
+    db.session.add(CourseSession(slot=slot, course=course))
+    db.session.commit()
+    create_booking(slot, party_size=taken)
+    assert few_seats_left(slot.seats_left, slot.capacity) is few
+
+    day = read(client, f"/venues/LBC/days/{slot.day.isoformat()}", "zh")
+    assert cells(r'<span class="state-text">(.*?)</span>', day) == ["余位紧张" if few else "可预约"]
+    login(create_user("desk", Role.STAFF))
+    agenda = read(client, "/staff/courses/sessions", "zh",
+                  start=slot.day.isoformat(), end=slot.day.isoformat())
+    badges = re.findall(r'<span class="badge (badge-\w+)">余 \d+ 座', agenda)
+    assert badges == ["badge-few" if few else "badge-ok"]
+
+
+def test_the_calendar_legend_states_the_few_seats_left_share(client, create_venue):
+    create_venue("LBC")
+    calendar = read(client, "/venues/LBC/calendar", "en")
+    assert f"Few seats left: {FEW_LEFT_SHARE:.0%} of the seats or fewer remain." in calendar

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from booking.i18n import N_
 from booking.models import BookingState, OrganisationKind, Role, SlotState
+from booking.rules.availability import Availability
 
 #: A booking's state, in the same words for the group that booked and for staff (who answer
 #: the group's calls): the words of the e-mails ("等待审核", "未通过审核").
@@ -36,6 +37,15 @@ ROLE_LABELS = {Role.ADMIN: _l("管理员"), Role.STAFF: _l("工作人员"), Role
 SLOT_STATE_LABELS = {SlotState.OPEN: _l("开放"), SlotState.CLOSED: _l("停止预约"),
                      SlotState.CANCELLED: _l("已取消")}
 
+#: What a calendar day or a slot offers a visitor, in words (never by colour alone).
+AVAILABILITY_LABELS = {
+    Availability.AVAILABLE: _l("可预约"), Availability.FEW_LEFT: _l("余位紧张"),
+    Availability.FULL: _l("已约满"), Availability.CLOSED: _l("不接待"),
+    Availability.PAST: _l("已过"), Availability.TOO_SOON: _l("预约已截止"),
+    Availability.NOT_YET_OPEN: _l("尚未开放预约"), Availability.STOPPED: _l("停止预约"),
+    Availability.NO_SESSIONS: _l("无场次"),
+}
+
 
 def role_label(role: Role) -> str:
     return str(ROLE_LABELS.get(role, role.value))
@@ -47,6 +57,10 @@ def state_label(state: BookingState) -> str:
 
 def roster_state_label(state: BookingState) -> str:
     return str(ROSTER_STATE_LABELS.get(state, state.value))
+
+
+def availability_label(state: Availability) -> str:
+    return str(AVAILABILITY_LABELS[state])
 
 
 def organisation_kind_label(kind: OrganisationKind | str) -> str:

@@ -21,8 +21,10 @@ from booking.i18n import (
     localized,
 )
 from booking.models import AuditEntry
+from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.identifiers import mask_phone
 from booking.rules.vocabulary import (
+    availability_label,
     organisation_kind_label,
     programme_kind_label,
     role_label,
@@ -121,8 +123,8 @@ def _remember_language_from_query(response):
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
 GLOBALS = (staff_link, state_label, roster_state_label, role_label, audit_changes, weekday_name,
-           organisation_kind_label, programme_kind_label, mask_phone, localized,
-           current_language)
+           organisation_kind_label, programme_kind_label, availability_label, few_seats_left,
+           mask_phone, localized, current_language)
 
 
 def register(app: Flask) -> None:
@@ -131,4 +133,5 @@ def register(app: Flask) -> None:
     for function in GLOBALS:
         app.add_template_global(function)
     app.add_template_global(LANGUAGES, "languages")
+    app.add_template_global(FEW_LEFT_SHARE, "few_left_share")
     app.after_request(_remember_language_from_query)
