@@ -11,8 +11,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import next_open_day
-from flask import g
-from flask_babel import force_locale
+from flask_babel import force_locale, refresh
 
 from booking.models import BookingState, Role
 from booking.models.db import db
@@ -31,9 +30,9 @@ def cells(pattern: str, page: str) -> list[str]:
 
 
 def read(client, url: str, language: str, **query) -> str:
-    """The page in ``language``. Tests share one app context (and so ``g``, where Flask-Babel
-    keeps the chosen locale) across requests; a real request starts afresh."""
-    g.pop("_flask_babel", None)
+    """The page in ``language``. The test app context outlives requests and Flask-Babel caches
+    the locale in it; a real request starts afresh."""
+    refresh()
     response = client.get(url, query_string={**query, "lang": language})
     assert response.status_code == 200, url
     return response.get_data(as_text=True)
