@@ -10,7 +10,6 @@ from babel import dates as babel_dates
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, get_locale
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from booking.clock import MUSEUM_TZ, local
 from booking.i18n import (
@@ -35,25 +34,15 @@ from booking.rules.vocabulary import (
 _MISSING = object()
 
 
-def staff_link(*endpoints: str, **values) -> str | None:
-    """The URL of the first endpoint that exists and that the current user may open, or None.
-
-    Lets the staff navigation name pages other modules add later, and hide links a role
-    cannot use (read from the view's ``@role_required``).
-    """
-    for endpoint in endpoints:
-        view = current_app.view_functions.get(endpoint)
-        if view is None:
-            continue
-        roles = getattr(view, "required_roles", None)
-        if roles is None or not current_user.is_authenticated or \
-                not current_user.has_role(*roles):
-            return None
-        try:
-            return url_for(endpoint, **values)
-        except BuildError:  # needs arguments the navigation cannot supply
-            return None
-    return None
+def staff_link(endpoint: str, **values) -> str | None:
+    """The URL of ``endpoint`` if the signed-in user's role may open it (read from the view's
+    ``@role_required``), else None, so pages hide links a role cannot use. A name that is not
+    an endpoint, or missing values, raise: a link is never silently dropped for a typo."""
+    url = url_for(endpoint, **values)
+    roles = getattr(current_app.view_functions[endpoint], "required_roles", None)
+    if roles is None or not current_user.is_authenticated or not current_user.has_role(*roles):
+        return None
+    return url
 
 
 def shanghai_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
