@@ -21,6 +21,7 @@ from booking.rules.vocabulary import (
     programme_kind_label,
     roster_state_label,
     state_label,
+    weekday_label,
 )
 from courses.models import CourseKind
 
@@ -148,3 +149,18 @@ def test_the_calendar_legend_states_the_few_seats_left_share(client, create_venu
     create_venue("LBC")
     calendar = read(client, "/venues/LBC/calendar", "en")
     assert f"Few seats left: {FEW_LEFT_SHARE:.0%} of the seats or fewer remain." in calendar
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_calendar_and_the_session_pattern_form_name_weekdays_alike(
+        app, client, create_venue, create_course, create_user, login, language):
+    with app.test_request_context(), force_locale(language):
+        expected = [weekday_label(n) for n in range(7)]
+    course = create_course(create_venue("LBC"))
+
+    calendar = read(client, "/venues/LBC/calendar", language)
+    header = calendar.split('<div class="month-weekdays"', 1)[1].split("</div>", 1)[0]
+    assert cells(r"<span>(.*?)</span>", header) == expected
+    login(create_user("desk", Role.STAFF))
+    pattern = read(client, "/staff/courses/sessions/pattern", language, course=course.id)
+    assert cells(r'<label for="weekdays-\d">(.*?)</label>', pattern) == expected

@@ -46,6 +46,10 @@ AVAILABILITY_LABELS = {
     Availability.NO_SESSIONS: _l("无场次"),
 }
 
+#: Short weekday names, Monday first (``date.weekday()`` numbers them 0–6).
+WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"),
+                  _l("周日"))
+
 
 def role_label(role: Role) -> str:
     return str(ROLE_LABELS.get(role, role.value))
@@ -57,6 +61,10 @@ def state_label(state: BookingState) -> str:
 
 def roster_state_label(state: BookingState) -> str:
     return str(ROSTER_STATE_LABELS.get(state, state.value))
+
+
+def weekday_label(number: int) -> str:
+    return str(WEEKDAY_LABELS[number])
 
 
 def availability_label(state: Availability) -> str:

@@ -29,6 +29,7 @@ from booking.rules.vocabulary import (
     role_label,
     roster_state_label,
     state_label,
+    weekday_label,
 )
 
 _MISSING = object()
@@ -111,9 +112,10 @@ def _remember_language_from_query(response):
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
-GLOBALS = (staff_link, state_label, roster_state_label, role_label, audit_changes, weekday_name,
-           organisation_kind_label, programme_kind_label, availability_label, few_seats_left,
-           mask_phone, localized, current_language)
+GLOBALS = (staff_link, audit_changes, mask_phone, localized, current_language, weekday_name,
+           # the vocabulary's words and the few-seats-left rule
+           state_label, roster_state_label, role_label, organisation_kind_label,
+           programme_kind_label, availability_label, weekday_label, few_seats_left)
 
 
 def register(app: Flask) -> None:
