@@ -50,6 +50,20 @@ AVAILABILITY_LABELS = {
 WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"),
                   _l("周日"))
 
+#: Each kind of programme in the museum's own words, by the value ``Course.kind`` stores (and
+#: the scheduler copies onto ``Slot.kind``). Keyed by string because ``booking`` cannot import
+#: ``courses.models.CourseKind``. Plain Chinese, only marked for the catalogs: certificates
+#: print it as it stands (:func:`programme_kind_name`), pages translate it
+#: (:func:`programme_kind_label`).
+PROGRAMME_KIND_NAMES = {
+    "themed_course": N_("专题党课"),
+    "party_day": N_("红色主题党日"),
+    "study_tour": N_("青少年研学"),
+    "exhibition": N_("展览参观"),
+}
+#: A slot with no course behind it (staff scheduled a one-off visit).
+OTHER_PROGRAMME_KIND = N_("团体参观")
+
 
 def role_label(role: Role) -> str:
     return str(ROLE_LABELS.get(role, role.value))
@@ -75,21 +89,6 @@ def organisation_kind_label(kind: OrganisationKind | str) -> str:
     """The kind's label; ``kind`` may also be its stored value."""
     kind = OrganisationKind(kind)
     return str(ORGANISATION_KIND_LABELS.get(kind, kind.value))
-
-
-#: Each kind of programme in the museum's own words, by the value ``Course.kind`` stores (and
-#: the scheduler copies onto ``Slot.kind``). Keyed by string because ``booking`` cannot import
-#: ``courses.models.CourseKind``. Plain Chinese, only marked for the catalogs: certificates
-#: print it as it stands (:func:`programme_kind_name`), pages translate it
-#: (:func:`programme_kind_label`).
-PROGRAMME_KIND_NAMES = {
-    "themed_course": N_("专题党课"),
-    "party_day": N_("红色主题党日"),
-    "study_tour": N_("青少年研学"),
-    "exhibition": N_("展览参观"),
-}
-#: A slot with no course behind it (staff scheduled a one-off visit).
-OTHER_PROGRAMME_KIND = N_("团体参观")
 
 
 def programme_kind_name(kind) -> str:
