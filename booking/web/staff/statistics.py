@@ -27,6 +27,7 @@ from booking.web.staff import statistics_bp as bp
 
 MAX_RANGE_DAYS = 5 * 366
 
+
 class StatisticsForm(FlaskForm):
     """The date range (both days included) and an optional venue; read from the query string."""
 
