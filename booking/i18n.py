@@ -10,6 +10,12 @@ LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the choice is remembered for a year
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs without translating it (gettext's ``N_``): for source
+    text that is also used as it stands, such as words printed in Chinese on certificates."""
+    return message
+
+
 def select_locale() -> str:
     """The visitor's chosen language (remembered in a cookie), else Chinese."""
     if not has_request_context():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
+import pytest
 from flask_babel import refresh
 from sqlalchemy import event
 
@@ -319,9 +320,11 @@ def test_english_pages_after_the_switch_and_the_choice_is_remembered(client, cre
     assert "预约日历" in text_of(client.get("/venues/LBC/calendar"))
 
 
-def test_language_switch_refuses_to_redirect_off_site(client, create_venue):
+@pytest.mark.parametrize("evil", ["https://evil.example/", "//evil.example/", "/\\evil.example",
+                                  "/\tevil", "javascript:alert(1)", "evil.example"])
+def test_language_switch_refuses_to_redirect_off_site(client, create_venue, evil):
     create_venue()
-    response = client.get("/language/en?next=https://evil.example/")
+    response = client.get("/language/en", query_string={"next": evil})
     assert response.headers["Location"] == "/"
 
 

@@ -5,12 +5,16 @@ checked without anyone remembering to add it here.
 """
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from flask import g
+from werkzeug.routing import BuildError
 
 from booking.models import Role
+from booking.web.template_helpers import staff_link
 
 STAFF_PREFIXES = ("/staff", "/api/v1/staff")
 PUBLIC_STAFF_RULES = {"/staff/login"}
@@ -138,6 +142,54 @@ def test_admins_see_audit_and_users_in_the_navigation(client, create_user, login
     page = client.get("/staff/").get_data(as_text=True)
     for href in ('href="/staff/approvals"', 'href="/staff/audit"', 'href="/staff/users"'):
         assert href in page
+
+
+LAYOUT = Path(__file__).resolve().parent.parent / "templates" / "staff" / "layout.html"
+
+
+def navigation_entries() -> list[str]:
+    """The endpoints the staff layout's navigation names, one per entry."""
+    source = LAYOUT.read_text()
+    entries = re.findall(r"\(_\('[^']+'\), '([\w.]+)'\)", source.split("{% set links = [")[1]
+                         .split("] %}")[0])
+    assert entries, "the navigation list was not found in staff/layout.html"
+    return entries
+
+
+def navigation_links(page: str) -> list[str]:
+    nav = page.split('<span class="staff-nav" role="list">')[1].split("</span>")[0]
+    return re.findall(r'<a role="listitem" href="([^"]+)"', nav)
+
+
+def test_every_navigation_entry_is_a_real_endpoint(app):
+    assert [e for e in navigation_entries() if e not in app.view_functions] == []
+
+
+def test_an_admin_sees_every_navigation_entry_and_each_page_opens(client, create_venue,
+                                                                   create_user, login):
+    create_venue()
+    login(create_user("boss", Role.ADMIN))
+    links = navigation_links(client.get("/staff/").get_data(as_text=True))
+    assert len(links) == len(navigation_entries())
+    assert "/staff/certificates/" in links
+    for href in links:
+        forget_loaded_user()
+        assert client.get(href, follow_redirects=True).status_code == 200, href
+
+
+def test_a_guide_opens_every_navigation_link_shown(client, create_venue, create_user, login):
+    create_venue()
+    login(create_user("guide", Role.GUIDE))
+    links = navigation_links(client.get("/staff/").get_data(as_text=True))
+    assert links == ["/staff/", "/staff/roster/", "/staff/certificates/"]
+    for href in links:
+        forget_loaded_user()
+        assert client.get(href, follow_redirects=True).status_code == 200, href
+
+
+def test_a_staff_link_to_an_endpoint_that_does_not_exist_is_an_error(app):
+    with app.test_request_context(), pytest.raises(BuildError):
+        staff_link("staff.waitlist")
 
 
 def forget_loaded_user():

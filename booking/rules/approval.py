@@ -28,6 +28,7 @@ from booking.models import (
 from booking.rules import capacity
 from booking.rules.audit import record_change
 from booking.rules.tokens import normalise_reference
+from booking.rules.vocabulary import state_label
 from booking.rules.workflow import SeatsFreed, transition_booking
 
 MAX_REASON = 300
@@ -49,7 +50,7 @@ def _snapshot(booking: Booking) -> dict:
 def _require_pending(booking: Booking) -> None:
     if booking.state is not BookingState.PENDING:
         raise BookingError("not_pending", _l("该预约当前不是待审批状态（%(state)s），不能再审批。",
-                                             state=booking.state.value))
+                                             state=state_label(booking.state)))
 
 
 def _transition(session: Session, booking: Booking, now: datetime, **values) -> None:

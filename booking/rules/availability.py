@@ -28,6 +28,12 @@ FEW_LEFT_SHARE = 0.25
 UPCOMING_LIMIT = 10
 
 
+def few_seats_left(seats_left: int, capacity: int) -> bool:
+    """The one "few seats left" rule, for the calendar, the staff pages' seat badges (a
+    template global) and the calendar's legend (which states :data:`FEW_LEFT_SHARE`)."""
+    return 0 < seats_left <= capacity * FEW_LEFT_SHARE
+
+
 class Availability(enum.Enum):
     """What a day or a slot offers, as a visitor would put it."""
 
@@ -160,7 +166,7 @@ def slot_availability(session: Session, slot: Slot, venue_day: VenueDay | None,
     if seats_left < slot.party_size_min:
         return SlotAvailability(slot, Availability.FULL, seats_left, str(_l(
             "余位不足一个团体的最少人数（%(min)s 人）。", min=slot.party_size_min)))
-    few = seats_left <= slot.capacity * FEW_LEFT_SHARE
+    few = few_seats_left(seats_left, slot.capacity)
     return SlotAvailability(slot, Availability.FEW_LEFT if few else Availability.AVAILABLE,
                             seats_left)
 
@@ -191,7 +197,7 @@ def _summarise_day(venue: Venue, day: date, in_month: bool, today: date,
     if bookable:
         cell.seats_left = max(0, min(sum(s.seats_left for s in bookable), day_left))
         capacity = sum(s.slot.capacity for s in bookable)
-        cell.state = (Availability.FEW_LEFT if cell.seats_left <= capacity * FEW_LEFT_SHARE
+        cell.state = (Availability.FEW_LEFT if few_seats_left(cell.seats_left, capacity)
                       else Availability.AVAILABLE)
         return cell
     states = {s.state for s in slots}

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import format_date
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -26,7 +25,6 @@ from booking.models import (
     HOLDING_STATES,
     Attendee,
     Booking,
-    BookingState,
     Slot,
     SlotState,
     StaffUser,
@@ -34,11 +32,7 @@ from booking.models import (
     VenueDay,
 )
 from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession
-from booking.rules.vocabulary import STATE_LABELS
-
-#: How a group's state reads on the roster: as everywhere for staff, except that a confirmed
-#: group is one the desk still waits for.
-STATE_TEXT = {**STATE_LABELS, BookingState.CONFIRMED: _l("待签到")}
+from booking.rules.vocabulary import roster_state_label
 
 
 @dataclass(frozen=True)
@@ -168,7 +162,7 @@ def roster_day(plan: DayPlan, now: datetime | None = None) -> RosterDay:
                 reference=g.booking.display_reference, organisation=g.booking.organisation.name,
                 contact_name=g.booking.contact_name, contact_phone=g.booking.contact_phone,
                 party_size=g.booking.party_size, arrived=g.booking.arrived_count,
-                state=str(STATE_TEXT[g.booking.state]), notes=g.booking.notes)
+                state=roster_state_label(g.booking.state), notes=g.booking.notes)
                 for g in item.groups]))
     return RosterDay(venue=venue.name, date_text=format_date(plan.day, "full"),
                      daily_cap=plan.daily_cap, booked_total=plan.booked_total,

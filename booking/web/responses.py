@@ -1,11 +1,25 @@
 """Helpers for HTML views: a rule's refusal shown beside the form field it names, responses
-kept private (pages reached through a secret link or carrying one), and error responses that
-are the error page for people and JSON under /api/."""
+kept private (pages reached through a secret link or carrying one), error responses that
+are the error page for people and JSON under /api/, and the guard on ``next`` redirects."""
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import flash, make_response, render_template, request
 
 from booking.errors import BookingError
+
+
+def safe_next_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: a scheme or a host, a
+    leading ``//``, a backslash (browsers read ``/\\host`` as ``//host``) or a control
+    character falls back, so a ``next`` parameter can never send anyone off-site."""
+    if not target or "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
 
 
 def show_error(form, error: BookingError) -> None:

@@ -10,7 +10,6 @@ from babel import dates as babel_dates
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, get_locale
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from booking.clock import MUSEUM_TZ, local
 from booking.i18n import (
@@ -21,31 +20,30 @@ from booking.i18n import (
     localized,
 )
 from booking.models import AuditEntry
+from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.identifiers import mask_phone
-from booking.rules.vocabulary import organisation_kind_label, role_label, state_label
+from booking.rules.vocabulary import (
+    availability_label,
+    organisation_kind_label,
+    programme_kind_label,
+    role_label,
+    roster_state_label,
+    state_label,
+    weekday_label,
+)
 
 _MISSING = object()
 
 
-def staff_link(*endpoints: str, **values) -> str | None:
-    """The URL of the first endpoint that exists and that the current user may open, or None.
-
-    Lets the staff navigation name pages other modules add later, and hide links a role
-    cannot use (read from the view's ``@role_required``).
-    """
-    for endpoint in endpoints:
-        view = current_app.view_functions.get(endpoint)
-        if view is None:
-            continue
-        roles = getattr(view, "required_roles", None)
-        if roles is None or not current_user.is_authenticated or \
-                not current_user.has_role(*roles):
-            return None
-        try:
-            return url_for(endpoint, **values)
-        except BuildError:  # needs arguments the navigation cannot supply
-            return None
-    return None
+def staff_link(endpoint: str, **values) -> str | None:
+    """The URL of ``endpoint`` if the signed-in user's role may open it (read from the view's
+    ``@role_required``), else None, so pages hide links a role cannot use. A name that is not
+    an endpoint, or missing values, raise: a link is never silently dropped for a typo."""
+    url = url_for(endpoint, **values)
+    roles = getattr(current_app.view_functions[endpoint], "required_roles", None)
+    if roles is None or not current_user.is_authenticated or not current_user.has_role(*roles):
+        return None
+    return url
 
 
 def shanghai_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -114,8 +112,10 @@ def _remember_language_from_query(response):
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
-GLOBALS = (staff_link, state_label, role_label, audit_changes, weekday_name,
-           organisation_kind_label, mask_phone, localized, current_language)
+GLOBALS = (staff_link, audit_changes, mask_phone, localized, current_language, weekday_name,
+           # the vocabulary's words and the few-seats-left rule
+           state_label, roster_state_label, role_label, organisation_kind_label,
+           programme_kind_label, availability_label, weekday_label, few_seats_left)
 
 
 def register(app: Flask) -> None:
@@ -124,4 +124,5 @@ def register(app: Flask) -> None:
     for function in GLOBALS:
         app.add_template_global(function)
     app.add_template_global(LANGUAGES, "languages")
+    app.add_template_global(FEW_LEFT_SHARE, "few_left_share")
     app.after_request(_remember_language_from_query)

@@ -65,7 +65,7 @@ class CertificateData:
     name: str
     organisation: str
     programme: str              # 学习百年党史 感悟刘帅精神 (《》 added when missing)
-    programme_kind: str         # 专题党课 / 红色主题党日 / 青少年研学 / 特展参观
+    programme_kind: str         # 专题党课 / 红色主题党日 / 青少年研学 / 展览参观
     date_text: str              # 2026年12月3日 9:00–10:30
     venue: str
     training_hours: str         # "1.5"; blank for none

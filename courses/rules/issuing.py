@@ -44,6 +44,7 @@ from booking.models import Attendee, Booking, BookingState, Role, SlotState, Sta
 from booking.rules.audit import record_change
 from booking.rules.checkin import can_run_session, complete_session
 from booking.rules.tokens import REFERENCE_ALPHABET
+from booking.rules.vocabulary import programme_kind_name
 from courses.models import (
     Certificate,
     CertificateCounter,
@@ -55,11 +56,10 @@ from courses.render.certificates import CertificateData
 
 log = logging.getLogger(__name__)
 
-#: Printed title and programme kind, by course kind (data printed on paper, always Chinese).
+#: Printed title by course kind (printed on paper, always Chinese; the kind itself is printed
+#: as :func:`booking.rules.vocabulary.programme_kind_name` words it).
 TITLES = {CourseKind.THEMED_COURSE: "学习证明", CourseKind.PARTY_DAY: "学习证明",
           CourseKind.STUDY_TOUR: "研学证明", CourseKind.EXHIBITION: "参观证明"}
-KIND_NAMES = {CourseKind.THEMED_COURSE: "专题党课", CourseKind.PARTY_DAY: "红色主题党日",
-              CourseKind.STUDY_TOUR: "青少年研学", CourseKind.EXHIBITION: "展览参观"}
 CERTIFIED_STATES = (BookingState.CHECKED_IN, BookingState.COMPLETED)
 #: Watermarks on a certificate that no longer stands (only staff ever print those).
 STATUS_MARKS = {CertificateState.REVOKED: "已撤销 REVOKED",
@@ -138,7 +138,7 @@ def _session_facts(course_session: CourseSession) -> dict:
     slot, course = course_session.slot, course_session.course
     lecturer = course_session.lecturer.name if course_session.lecturer else slot.lecturer_name
     return dict(programme=course.title,
-                programme_kind=KIND_NAMES[course.kind], title=TITLES[course.kind],
+                programme_kind=programme_kind_name(course.kind), title=TITLES[course.kind],
                 session_starts_at=slot.starts_at, session_ends_at=slot.ends_at,
                 venue_name=slot.venue.name, training_hours=course.training_hours,
                 lecturer=lecturer or "", issuing_unit=slot.venue.issuing_unit or slot.venue.name)

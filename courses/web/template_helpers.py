@@ -1,7 +1,7 @@
 """Template helpers the course scheduler adds app-wide, registered once by :func:`register`
-(called from the app factory): course-kind, lecturer-title and weekday labels, a booking's
-certificates for the manage page (booking templates cannot import ``courses``) and the
-display form of a verification code."""
+(called from the app factory): lecturer-title labels, a booking's certificates for the manage
+page (booking templates cannot import ``courses``) and the display form of a verification code.
+The words both packages share (programme kinds, weekdays) are booking's vocabulary."""
 from __future__ import annotations
 
 from flask import Flask
@@ -11,19 +11,11 @@ from booking.models.db import db
 from courses.models import Certificate
 from courses.rules import certificate_lookup, issuing
 from courses.web.public.feeds import feed_links
-from courses.web.staff.forms import KIND_LABELS, LECTURER_TITLES, WEEKDAYS
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+from courses.web.staff.forms import LECTURER_TITLES
 
 
 def lecturer_title_label(title: str) -> str:
     return LECTURER_TITLES.get(title, title)
-
-
-def weekday_label(number: int) -> str | None:
-    return dict(WEEKDAYS).get(number)
 
 
 def booking_certificates(booking: Booking) -> list[Certificate]:
@@ -32,7 +24,6 @@ def booking_certificates(booking: Booking) -> list[Certificate]:
 
 
 def register(app: Flask) -> None:
-    for function in (kind_label, lecturer_title_label, weekday_label, booking_certificates,
-                     feed_links):
+    for function in (lecturer_title_label, booking_certificates, feed_links):
         app.add_template_global(function)
     app.add_template_global(issuing.display_code, "display_code")

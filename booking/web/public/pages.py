@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import urlparse
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from booking.usecases import bookings
 from booking.web.extensions import limiter
 from booking.web.public import bp
 from booking.web.public.forms import BookingForm, FindBookingForm
-from booking.web.responses import private, show_error
+from booking.web.responses import private, safe_next_path, show_error
 
 NEW_BOOKING_KEY = "new_booking"  # session key carrying a fresh token to the confirmation page
 CONFIRMATION_SHOWN_FOR = timedelta(minutes=15)  # reloads and language switches still work
@@ -37,17 +36,10 @@ def manage_url(reference: str, token: str) -> str:
 
 # --- language and static pages ----------------------------------------------------------
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes home."""
-    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
-
-
 @bp.route("/language/<code>")
 def set_language(code: str):
     """The visible language switch; the choice is remembered for a year."""
-    response = redirect(_safe_next(request.args.get("next")))
+    response = redirect(safe_next_path(request.args.get("next"), "/"))
     if code in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax")
     return response

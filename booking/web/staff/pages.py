@@ -5,8 +5,6 @@ walks the URL map to make sure). Views parse a form, call one rule, commit once.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as http_session
 from flask_babel import gettext as _
@@ -31,6 +29,7 @@ from booking.rules import accounts, approval
 from booking.usecases import staff
 from booking.web.auth import role_required
 from booking.web.extensions import limiter
+from booking.web.responses import safe_next_path
 from booking.web.staff import bp
 from booking.web.staff.forms import (
     ActionForm,
@@ -46,17 +45,6 @@ from booking.web.staff.forms import (
 #: Any signed-in staff account (admins pass every check anyway).
 ANY_ROLE = (Role.STAFF, Role.GUIDE)
 AUDIT_PAGE_SIZE = 50
-
-
-
-def safe_next_path(target: str | None, default: str) -> str:
-    """Only a path on this site; a scheme, a host, ``//`` or a backslash falls back."""
-    if not target or "\\" in target or any(ord(ch) < 32 for ch in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 # --- sign in and out ---------------------------------------------------------------------

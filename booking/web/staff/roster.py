@@ -28,7 +28,7 @@ from booking.models.db import db
 from booking.render.roster_pdf import render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
 from booking.rules import approval, checkin
-from booking.rules.roster import STATE_TEXT, build_roster, load_day
+from booking.rules.roster import build_roster, load_day
 from booking.rules.tokens import normalise_reference
 from booking.usecases import staff
 from booking.web.auth import role_required
@@ -109,7 +109,6 @@ def _render_day(venue: Venue, day: date, errors: dict[int, tuple[str | None, str
         today=local_today(now, venue.tz), prev_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1), is_guide=_guide_filter() is not None,
         may_close=current_user.has_role(Role.STAFF),
-        state_text={state: str(text) for state, text in STATE_TEXT.items()},
         BookingState=BookingState, can_run=checkin.can_run_session,
         check_in_window=checkin.check_in_window), status
 
@@ -302,7 +301,7 @@ def _render_organisation(organisation: Organisation, status: int = 200):
     return render_template(
         "staff/organisation.html", organisation=organisation, history=history,
         bookings=bookings, window_days=window, today=today, form=ActionForm(),
-        suspended=organisation.is_suspended_on(today), STATE_TEXT=STATE_TEXT,
+        suspended=organisation.is_suspended_on(today),
         BookingState=BookingState), status
 
 

@@ -21,16 +21,11 @@ from booking.i18n import localized
 from booking.models import Role, Venue
 from booking.models.db import db
 from booking.rules import statistics
+from booking.rules.vocabulary import programme_kind_label
 from booking.web.auth import role_required
 from booking.web.staff import statistics_bp as bp
 
 MAX_RANGE_DAYS = 5 * 366
-KIND_LABELS = {"themed_course": _l("专题党课"), "party_day": _l("红色主题党日"),
-               "study_tour": _l("青少年研学"), "exhibition": _l("展览参观")}
-
-
-def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, _l("团体参观")))
 
 
 class StatisticsForm(FlaskForm):
@@ -145,12 +140,12 @@ def _tables(report: statistics.StatisticsReport) -> list[statistics.Table]:
         statistics.Table(_("按项目"), [_("项目"), organisations, people, groups],
                          [[title(t), *counts(t)] for t in report.by_programme]),
         statistics.Table(_("按类型"), [_("类型"), organisations, people, groups],
-                         [[kind_label(t.kind), *counts(t)] for t in report.by_kind]),
+                         [[programme_kind_label(t.kind), *counts(t)] for t in report.by_kind]),
         statistics.Table(_("按月份"), [_("月份"), organisations, people, groups],
                          [[t.month, *counts(t)] for t in report.by_month]),
         statistics.Table(_("明细"), [_("场馆"), _("月份"), _("类型"), _("项目"),
                                      organisations, people, groups],
-                         [[venue(t), t.month, kind_label(t.kind), title(t), *counts(t)]
+                         [[venue(t), t.month, programme_kind_label(t.kind), title(t), *counts(t)]
                           for t in report.detail]),
     ]
 
@@ -166,7 +161,7 @@ def index():
     month_chart = bar_chart([(_month_label(t.month, multi_year), t.people)
                              for t in report.by_month])
     return render_template("staff/statistics.html", form=form, report=report,
-                           month_chart=month_chart, kind_label=kind_label,
+                           month_chart=month_chart,
                            max_programme=max((t.people for t in report.by_programme), default=0),
                            query=_query_args(form))
 

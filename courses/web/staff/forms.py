@@ -35,14 +35,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.errors import BookingError
 from booking.i18n import localized
+from booking.rules.vocabulary import WEEKDAY_LABELS, programme_kind_label
 from courses.models import CourseKind
 from courses.rules.catalogue import CODE_PATTERN, parse_modules
 
-KIND_LABELS = {CourseKind.THEMED_COURSE: _l("专题党课"), CourseKind.PARTY_DAY: _l("主题党日"),
-               CourseKind.STUDY_TOUR: _l("研学"), CourseKind.EXHIBITION: _l("展览参观")}
 LECTURER_TITLES = {"宣讲员": _l("宣讲员"), "讲解员": _l("讲解员")}
-WEEKDAYS = [(0, _l("周一")), (1, _l("周二")), (2, _l("周三")), (3, _l("周四")), (4, _l("周五")),
-            (5, _l("周六")), (6, _l("周日"))]
 NONE = 0  # the "no choice" value of optional selects
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 
@@ -54,7 +51,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class CourseForm(FlaskForm):
     venue = SelectField(_l("场馆"), coerce=int)
-    kind = SelectField(_l("类型"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField(_l("类型"), choices=lambda: [(k.value, programme_kind_label(k)) for k in CourseKind])
     code = StringField(_l("代码"), validators=[DataRequired(_l("请填写代码。")), Length(max=60)],
                        filters=[lambda v: (v or "").strip().lower()])
     title = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
@@ -170,7 +167,7 @@ def parse_times(text: str) -> list[time]:
 class PatternForm(FlaskForm):
     first_day = DateField(_l("开始日期"), validators=[InputRequired(_l("请选择开始日期。"))])
     last_day = DateField(_l("结束日期"), validators=[InputRequired(_l("请选择结束日期。"))])
-    weekdays = MultiCheckboxField(_l("每周"), coerce=int, choices=WEEKDAYS)
+    weekdays = MultiCheckboxField(_l("每周"), coerce=int, choices=list(enumerate(WEEKDAY_LABELS)))
     times = StringField(_l("开始时间（可填多个）"), default="09:00, 14:00",
                         validators=[DataRequired(_l("请至少填写一个开始时间。")), Length(max=200)])
     room = SelectField(_l("场地"), coerce=int)
