@@ -347,12 +347,12 @@ def test_api_roster_and_check_in(running_slot, book_ahead, staff, client, login)
     body = client.get(f"/api/v1/staff/roster/LBC/{day}").get_json()
     assert body["date"] == day
     group = body["roster"]["sessions"][0]["groups"][0]
-    assert (group["reference"], group["party_size"]) == (booking.display_reference, 10)
+    assert (group["reference"], group["party_size"]) == (booking.reference, 10)
     response = client.post(f"/api/v1/staff/bookings/{group['reference']}/check-in",
                            json={"headcount": 8})
     assert response.status_code == 200
     assert response.get_json()["booking"]["arrived_count"] == 8
-    assert response.get_json()["booking"]["state"] == "checked_in"
+    assert response.get_json()["booking"]["status"] == "checked_in"
 
 
 @pytest.mark.parametrize("payload", [{}, {"headcount": "8"}, {"headcount": True}, [8]])

@@ -7,6 +7,8 @@ import re
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+#: What people put between the digits of a phone number, dropped before checking it.
+PHONE_SEPARATOR = r"[\s\-()]"
 
 
 def credit_code_check_digit(first17: str) -> str:
@@ -23,7 +25,7 @@ def is_valid_credit_code(code: str) -> bool:
 
 def normalise_phone(phone: str) -> str:
     """Strip spaces, dashes and a +86 / 86 prefix."""
-    digits = re.sub(r"[\s\-()]", "", phone or "")
+    digits = re.sub(PHONE_SEPARATOR, "", phone or "")
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, jsonify, request
+from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from booking.models import Role, StaffUser
 from booking.models.db import db
 from booking.web.extensions import login_manager
+from booking.web.responses import error_page_or_json
 
 login_manager.login_view = "staff.login"
 login_manager.login_message = _l("请先登录。")
@@ -40,13 +41,11 @@ def role_required(*roles: Role):
             is_api = request.path.startswith("/api/")
             if not current_user.is_authenticated:
                 if is_api:
-                    return jsonify(error={"code": "unauthorized",
-                                          "message": str(_l("请先登录。"))}), 401
+                    return error_page_or_json(401, "unauthorized", _l("请先登录。"))
                 return login_manager.unauthorized()
             if not current_user.has_role(*roles):
                 if is_api:
-                    return jsonify(error={"code": "forbidden",
-                                          "message": str(_l("您没有执行此操作的权限。"))}), 403
+                    return error_page_or_json(403, "forbidden", _l("您没有执行此操作的权限。"))
                 abort(403)
             return view(*args, **kwargs)
         wrapped.required_roles = roles  # read by the access test over app.url_map

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, make_response, render_template, request
 
+from booking.api.v1.representation import error_body
 from booking.errors import BookingError
 
 
@@ -42,6 +43,6 @@ def error_page_or_json(status: int, code: str, message: str, page_message: str |
     """The API's JSON error under /api/, else the error page (saying ``page_message`` when
     the page words it otherwise)."""
     if request.path.startswith("/api/"):
-        return make_response({"error": {"code": code, "message": str(message)}}, status)
+        return make_response(error_body(code, message), status)
     return make_response(render_template("errors/error.html", status=status,
                                          message=page_message or message), status)

@@ -1,10 +1,24 @@
-"""The OpenAPI 3.1 description of the public JSON API v1, served at /api/v1/openapi.json.
+"""The OpenAPI 3.1 description of the JSON API v1, public and staff, served at
+/api/v1/openapi.json (the staff half is in :mod:`.openapi_staff`).
 
-Kept by hand next to the code it describes; tests/test_api.py checks that every public route
-is here (and nothing else), and that real responses validate against these schemas.
+Kept by hand next to the code it describes; tests/test_api.py and tests/test_api_dialect.py
+check that every route is here (and nothing else), that real responses validate against these
+schemas, and that the request schemas refuse what the API refuses.
 """
 from __future__ import annotations
 
+from booking.api.v1.openapi_parts import (
+    CREDIT_CODE_INPUT,
+    DATE_TIME,
+    EMAIL_INPUT,
+    MOBILE_INPUT,
+    NOT_BLANK,
+    REFERENCE,
+    error_content,
+    json_content,
+    ref,
+)
+from booking.api.v1.openapi_staff import STAFF_PATHS, STAFF_SECURITY_SCHEMES, staff_schemas
 from booking.api.v1.validation import (
     MAX_ATTENDEES,
     MAX_CONTACT_NAME,
@@ -18,24 +32,7 @@ from booking.api.v1.validation import (
 from booking.models import BookingState
 from booking.rules.workflow import MAX_ATTENDEE_NAME
 
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema_name: str, description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref(schema_name)}}}
-
-
-def _error(description: str) -> dict:
-    return _json("Error", description)
-
-
-DATE_TIME = {"type": "string", "format": "date-time",
-             "description": "ISO 8601 with the venue's offset (Asia/Shanghai, +08:00)."}
-REFERENCE = {"type": "string", "pattern": "^[A-HJ-NP-Z2-9]{8}$",
-             "description": "Booking reference: 8 characters without look-alikes."}
+_ref, _json, _error = ref, json_content, error_content
 
 SCHEMAS = {
     "Error": {
@@ -88,25 +85,28 @@ SCHEMAS = {
         "type": "object", "additionalProperties": False,
         "required": ["slot_id", "organisation", "contact", "party_size", "attendees"],
         "properties": {
-            "slot_id": {"type": "integer", "minimum": 1},
+            "slot_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
             "organisation": {
                 "type": "object", "required": ["name", "kind"], "additionalProperties": False,
                 "properties": {
-                    "name": {"type": "string", "minLength": 1,
+                    "name": {"type": "string", "pattern": NOT_BLANK,
                              "maxLength": MAX_ORGANISATION_NAME},
                     "kind": {"type": "string", "enum": list(ORGANISATION_KINDS)},
-                    "credit_code": {"type": ["string", "null"], "maxLength": 18,
-                                    "description": "统一社会信用代码: 18 characters, the "
-                                    "last a GB 32100 check digit. Optional."},
+                    "credit_code": {"type": ["string", "null"], "pattern": CREDIT_CODE_INPUT,
+                                    "description": "统一社会信用代码: 18 characters (digits "
+                                    "and capitals without I, O, Z, S, V), the last a GB 32100 "
+                                    "check digit (checked by the API, 422). Optional."},
                 }},
             "contact": {
                 "type": "object", "required": ["name", "phone"], "additionalProperties": False,
                 "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": MAX_CONTACT_NAME},
-                    "phone": {"type": "string", "maxLength": 20,
+                    "name": {"type": "string", "pattern": NOT_BLANK,
+                             "maxLength": MAX_CONTACT_NAME},
+                    "phone": {"type": "string", "maxLength": 20, "pattern": MOBILE_INPUT,
                               "description": "Mainland mobile number (11 digits; spaces, "
                               "dashes and +86 are accepted)."},
-                    "email": {"type": ["string", "null"], "maxLength": MAX_EMAIL},
+                    "email": {"type": ["string", "null"], "maxLength": MAX_EMAIL,
+                              "pattern": EMAIL_INPUT},
                 }},
             "party_size": {"type": "integer", "minimum": 1, "maximum": MAX_PARTY_SIZE,
                            "description": "Must also fit the programme's group size bounds "
@@ -165,6 +165,7 @@ SCHEMAS = {
         },
     },
 }
+SCHEMAS.update(staff_schemas(SCHEMAS["Booking"]))
 
 PARAMETERS = {
     "Lang": {"name": "lang", "in": "query", "required": False,
@@ -266,6 +267,7 @@ PATHS = {
         "responses": {"200": {"description": "OpenAPI 3.1 document.",
                               "content": {"application/json": {"schema": {"type": "object"}}}}},
     }},
+    **STAFF_PATHS,
 }
 
 OPENAPI = {
@@ -273,7 +275,8 @@ OPENAPI = {
     "info": {
         "title": "刘伯承同志纪念馆 · 开州博物馆 group booking API",
         "version": "1.0.0",
-        "description": "Public JSON API v1 for group visit bookings. Every error is "
+        "description": "JSON API v1 for group visit bookings: the public API and, under "
+        "`/staff/`, the staff API (session cookie and `X-CSRFToken` header). Every error is "
         "`{\"error\": {\"code\", \"message\"}}` with a 4xx status (validation errors add "
         "`fields`). Unknown routes answer 404 `not_found`, wrong methods 405 "
         "`method_not_allowed`. No cookies and no CSRF token: a booking is managed with the "
@@ -285,8 +288,10 @@ OPENAPI = {
     "components": {
         "schemas": SCHEMAS,
         "parameters": PARAMETERS,
-        "securitySchemes": {"manageToken": {
-            "type": "http", "scheme": "bearer",
-            "description": "`Authorization: Bearer <manage_token>` from POST /bookings."}},
+        "securitySchemes": {
+            "manageToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "`Authorization: Bearer <manage_token>` from POST /bookings."},
+            **STAFF_SECURITY_SCHEMES},
     },
 }

@@ -8,7 +8,6 @@ the body's ``language``. The contract is documented in :mod:`booking.api.v1.open
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Response, current_app, request
@@ -21,14 +20,23 @@ from werkzeug.exceptions import BadRequest
 from booking.api.v1 import bp
 from booking.api.v1 import validation as api_schema
 from booking.api.v1.openapi import OPENAPI
-from booking.clock import MUSEUM_TZ, local, utcnow
+from booking.api.v1.representation import (
+    booking_error_body,
+    booking_error_response,
+    booking_json,
+    created_json,
+    dumps,
+    error_response,
+    json_response,
+    slot_json,
+)
+from booking.clock import utcnow
 from booking.errors import BookingError
-from booking.i18n import LANGUAGE_COOKIE, LANGUAGES, localized
-from booking.models import Booking, Slot, SlotState, Venue, VenueDay
+from booking.i18n import LANGUAGE_COOKIE, LANGUAGES
+from booking.models import Slot, SlotState, Venue, VenueDay
 from booking.models.db import db
 from booking.rules import idempotency, workflow
 from booking.rules.availability import slot_availability
-from booking.rules.identifiers import mask_phone
 from booking.usecases import bookings
 from booking.web.extensions import limiter
 
@@ -38,33 +46,6 @@ DEFAULT_LOOKUP_LIMIT = "30 per minute"
 # Answers that carry a manage token or personal data must not sit in any cache.
 NO_STORE = {"Cache-Control": "no-store"}
 
-# -- responses ---------------------------------------------------------------------------------
-
-def _dumps(payload) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
-def json_response(status: int, body: str | dict, headers: dict | None = None) -> Response:
-    text = body if isinstance(body, str) else _dumps(body)
-    return Response(text, status=status, mimetype="application/json", headers=headers)
-
-
-def error_body(code: str, message, fields: dict | None = None) -> dict:
-    error = {"code": code, "message": str(message)}
-    if fields:
-        error["fields"] = {name: str(text) for name, text in fields.items()}
-    return {"error": error}
-
-
-def error_response(status: int, code: str, message, fields: dict | None = None) -> Response:
-    return json_response(status, error_body(code, message, fields))
-
-
-def _booking_error_body(error: BookingError) -> dict:
-    return error_body(error.code, error.message,
-                      {error.field: error.message} if error.field else None)
-
-
 def _validation_response(invalid: api_schema.InvalidRequest) -> Response:
     return error_response(422, "validation", _l("请求内容有误，请按字段说明修改后重试。"),
                           invalid.fields)
@@ -72,50 +53,7 @@ def _validation_response(invalid: api_schema.InvalidRequest) -> Response:
 
 @bp.errorhandler(BookingError)
 def _booking_error(error: BookingError):
-    return json_response(error.status, _booking_error_body(error))
-
-
-# -- representations ---------------------------------------------------------------------------
-
-def _iso(moment, tz=MUSEUM_TZ) -> str:
-    return local(moment, tz).isoformat(timespec="seconds")
-
-
-def slot_json(availability) -> dict:
-    slot = availability.slot
-    return {
-        "id": slot.id, "venue": slot.venue.code, "programme": slot.programme,
-        "title": localized(slot, "title"),
-        "starts_at": _iso(slot.starts_at, slot.venue.tz),
-        "ends_at": _iso(slot.ends_at, slot.venue.tz),
-        "capacity": slot.capacity, "seats_left": availability.seats_left,
-        "party_size_min": slot.party_size_min, "party_size_max": slot.party_size_max,
-        "requires_approval": slot.requires_approval,
-        "bookable": availability.bookable,
-        "unavailable_reason": None if availability.bookable else availability.state.value,
-    }
-
-
-def booking_json(booking: Booking) -> dict:
-    slot = booking.slot
-    return {
-        "reference": booking.reference, "status": booking.state.value,
-        "slot": {"id": slot.id, "title": localized(slot, "title"), "venue": slot.venue.code,
-                 "starts_at": _iso(slot.starts_at, slot.venue.tz),
-                 "ends_at": _iso(slot.ends_at, slot.venue.tz)},
-        "party_size": booking.party_size, "seats": booking.seats,
-        "organisation": {"name": booking.organisation.name,
-                         "kind": booking.organisation.kind.value},
-        "contact": {"name": booking.contact_name, "phone": mask_phone(booking.contact_phone)},
-        "attendees": [attendee.name for attendee in booking.attendees],
-        "notes": booking.notes, "language": booking.language,
-        "created_at": _iso(booking.created_at), "updated_at": _iso(booking.updated_at),
-    }
-
-
-def created_json(booking: Booking, token: str) -> dict:
-    return {"reference": booking.reference, "manage_token": token,
-            "status": booking.state.value, "seats": booking.seats}
+    return booking_error_response(error)
 
 
 # -- slots -------------------------------------------------------------------------------------
@@ -201,8 +139,8 @@ def _create_booking(payload) -> Response:
     answer = bookings.book_once(
         db.session, booking_request, key,
         idempotency.fingerprint(request.method, request.path, payload),
-        answer_created=lambda booking, token: _dumps(created_json(booking, token)),
-        answer_refused=lambda refused: _dumps(_booking_error_body(refused)))
+        answer_created=lambda booking, token: dumps(created_json(booking, token)),
+        answer_refused=lambda refused: dumps(booking_error_body(refused)))
     headers = {**NO_STORE, "Idempotent-Replayed": "true"} if answer.replayed else NO_STORE
     return json_response(answer.status, answer.body, headers=headers)
 

@@ -1,61 +1,60 @@
-"""Staff JSON API under /api/v1/staff/: the approval queue and decisions.
+"""Staff JSON API under /api/v1/staff/: the approval queue and decisions, the day's roster
+and checking a group in.
 
 Authenticated by the staff session cookie, so every POST needs the CSRF token in an
 ``X-CSRFToken`` header (read it from the ``csrf_token`` meta or form field of any staff page).
-Errors are ``{"error": {"code", "message"}}``.
+It speaks the public API's dialect (:mod:`.representation`): bookings are the public booking
+plus staff-only fields, errors are ``{"error": {"code", "message"[, "fields"]}}``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from booking.api.v1 import staff_bp as bp
-from booking.clock import local
+from booking.api.v1 import validation as api_schema
+from booking.api.v1.representation import (
+    booking_error_response,
+    booking_json,
+    error_response,
+    json_response,
+    roster_body,
+)
 from booking.errors import BookingError
-from booking.models import Booking, Role, Slot, Venue
+from booking.models import Attendee, Booking, Role, Slot, Venue
 from booking.models.db import db
-from booking.rules import approval
-from booking.rules.roster import build_roster
+from booking.rules import approval, roster
 from booking.rules.tokens import normalise_reference
 from booking.usecases import staff
 from booking.web.auth import role_required
 
 
+def _validation_response(invalid: api_schema.InvalidRequest):
+    return error_response(422, "validation", _l("请求内容有误，请按字段说明修改后重试。"),
+                          invalid.fields)
+
+
 @bp.errorhandler(BookingError)
 def _booking_error(error: BookingError):
-    body = {"code": error.code, "message": str(error.message)}
-    if error.field:
-        body["field"] = error.field
-    return jsonify(error=body), error.status
+    return booking_error_response(error)
 
 
-def _booking_json(booking: Booking) -> dict:
-    slot = booking.slot
-    return {
-        "reference": booking.reference,
-        "state": booking.state.value,
-        "party_size": booking.party_size,
-        "seats": booking.seats,
-        "organisation": {"name": booking.organisation.name,
-                         "kind": booking.organisation.kind.value,
-                         "credit_code": booking.organisation.credit_code},
-        "contact": {"name": booking.contact_name, "phone": booking.contact_phone,
-                    "email": booking.contact_email},
-        "notes": booking.notes,
-        "slot": {"id": slot.id, "day": slot.day.isoformat(),
-                 "starts_at": local(slot.starts_at).isoformat(),
-                 "ends_at": local(slot.ends_at).isoformat(),
-                 "title": slot.title, "venue": slot.venue.name,
-                 "seats_left": slot.seats_left},
-        "created_at": local(booking.created_at).isoformat(),
-        "sequence": booking.sequence,
-    }
+def _attendee_names(booking_ids: list[int]) -> dict[int, list[str]]:
+    """Attendee names per booking, in one query for the whole list."""
+    names: dict[int, list[str]] = {booking_id: [] for booking_id in booking_ids}
+    if booking_ids:
+        rows = db.session.execute(
+            select(Attendee.booking_id, Attendee.name)
+            .where(Attendee.booking_id.in_(booking_ids))
+            .order_by(Attendee.booking_id, Attendee.position, Attendee.id))
+        for booking_id, name in rows:
+            names[booking_id].append(name)
+    return names
 
 
 @bp.route("/approvals")
@@ -63,13 +62,15 @@ def _booking_json(booking: Booking) -> dict:
 def approvals():
     """Pending bookings, oldest first, with each organisation's history."""
     queue = approval.pending_queue(db.session, current_app.config["NO_SHOW_WINDOW_DAYS"])
-    return jsonify(approvals=[
-        {**_booking_json(item.booking), "attendee_count": item.attendee_count,
+    names = _attendee_names([item.booking.id for item in queue])
+    return json_response(200, {"approvals": [
+        {**booking_json(item.booking, staff=True, attendees=names[item.booking.id]),
+         "attendee_count": item.attendee_count,
          "history": {"past_visits": item.history.past_visits,
                      "recent_no_shows": item.history.recent_no_shows,
                      "suspended_until": item.history.suspended_until.isoformat()
                      if item.history.suspended_until else None}}
-        for item in queue])
+        for item in queue]})
 
 
 @bp.route("/bookings/<reference>/approve", methods=["POST"])
@@ -77,18 +78,19 @@ def approvals():
 def approve(reference: str):
     booking = approval.get_booking(db.session, reference)
     staff.approve(db.session, booking, current_user)
-    return jsonify(booking=_booking_json(booking))
+    return json_response(200, {"booking": booking_json(booking, staff=True)})
 
 
 @bp.route("/bookings/<reference>/decline", methods=["POST"])
 @role_required(Role.STAFF)
 def decline(reference: str):
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("reason", ""), str):
-        raise BookingError("bad_request", _l("请求须为 JSON 对象，reason 为字符串。"), status=400)
+    try:
+        reason = api_schema.decline_reason_from_json(request.get_json(silent=True))
+    except api_schema.InvalidRequest as invalid:
+        return _validation_response(invalid)
     booking = approval.get_booking(db.session, reference)
-    staff.decline(db.session, booking, current_user, payload.get("reason", ""))
-    return jsonify(booking=_booking_json(booking))
+    staff.decline(db.session, booking, current_user, reason)
+    return json_response(200, {"booking": booking_json(booking, staff=True)})
 
 
 RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
@@ -122,34 +124,24 @@ def _booking_or_404(reference: str) -> Booking:
     return booking
 
 
-# --- JSON API ---------------------------------------------------------------------------------
-
-def _api_error(code: str, message, status: int):
-    return jsonify(error={"code": code, "message": str(message)}), status
-
+# --- the day's roster and the desk ---------------------------------------------------------
 
 @bp.route("/roster/<venue_code>/<day_text>")
 @role_required(*RUNS_SESSIONS)
 def roster_json(venue_code: str, day_text: str):
     venue, day_ = _venue_or_404(venue_code), _day_or_404(day_text)
-    roster = build_roster(db.session, venue, day_, _guide_filter())
-    return jsonify(venue=venue.code, date=day_.isoformat(), roster=asdict(roster))
+    plan = roster.load_day(db.session, venue, day_, _guide_filter())
+    return json_response(200, roster_body(plan))
 
 
 @bp.route("/bookings/<reference>/check-in", methods=["POST"])
 @role_required(*RUNS_SESSIONS)
 def check_in_json(reference: str):
     booking = _booking_or_404(reference)
-    payload = request.get_json(silent=True)
-    headcount = payload.get("headcount") if isinstance(payload, dict) else None
-    if isinstance(headcount, bool) or not isinstance(headcount, int):
-        return _api_error("invalid_headcount",
-                          _l("请以 JSON 提交整数 headcount（到场人数）。"), 422)
     try:
-        staff.check_in_group(db.session, booking, headcount, current_user)
-    except BookingError as error:
-        return _api_error(error.code, error.message, error.status)
-    return jsonify(booking={
-        "reference": booking.display_reference, "state": booking.state.value,
-        "party_size": booking.party_size, "arrived_count": booking.arrived_count,
-        "checked_in_at": booking.checked_in_at.isoformat() if booking.checked_in_at else None})
+        headcount = api_schema.headcount_from_json(request.get_json(silent=True))
+    except api_schema.InvalidRequest as invalid:
+        return error_response(422, "invalid_headcount",
+                              _l("请以 JSON 提交整数 headcount（到场人数）。"), invalid.fields)
+    staff.check_in_group(db.session, booking, headcount, current_user)
+    return json_response(200, {"booking": booking_json(booking, staff=True)})

@@ -229,3 +229,41 @@ def slot_query_from_args(args, today: date | None = None) -> SlotQuery:
         raise InvalidRequest({"to": _l("查询范围不能超过 %(n)s 天。", n=MAX_RANGE_DAYS)})
     return SlotQuery(venue=args.get("venue") or None, programme=args.get("programme") or None,
                      first_day=first, last_day=last)
+
+
+# -- the staff API's bodies --------------------------------------------------------------------
+
+HEADCOUNT_FIELDS = {"headcount"}
+DECLINE_FIELDS = {"reason"}
+
+
+def headcount_from_json(data) -> int:
+    """The body of ``POST /staff/bookings/{reference}/check-in``: ``{"headcount": int}``.
+
+    Its bounds (at least 1, at most the party) are the check-in rule's.
+    """
+    check = _Checker()
+    data = check.object(data, "", HEADCOUNT_FIELDS)
+    if data is None:
+        raise InvalidRequest({"body": _l("请求内容应为 JSON 对象。")})
+    headcount = check.integer(data, "headcount", -(2**31), 2**31 - 1)
+    if check.errors:
+        raise InvalidRequest(check.errors)
+    return headcount
+
+
+def decline_reason_from_json(data) -> str:
+    """The body of ``POST /staff/bookings/{reference}/decline``: ``{"reason": str}``.
+
+    Whether the reason says enough (not blank, not too long) is the approval rule's.
+    """
+    check = _Checker()
+    data = check.object(data, "", DECLINE_FIELDS)
+    if data is None:
+        raise InvalidRequest({"body": _l("请求内容应为 JSON 对象。")})
+    reason = data.get("reason")
+    if not isinstance(reason, str):
+        check.fail("reason", _l("应为文本。") if reason is not None else _l("此项必填。"))
+    if check.errors:
+        raise InvalidRequest(check.errors)
+    return reason
