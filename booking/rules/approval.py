@@ -3,7 +3,7 @@
 ``approve_booking`` and ``decline_booking`` change state with one conditional UPDATE
 (``WHERE state = 'pending'``), so two staff members clicking at once, or the organisation
 cancelling at the same moment, can never release the same seats twice. They flush; the
-caller commits, then queues the e-mail to the organisation.
+use cases in :mod:`booking.usecases.staff` queue the e-mail to the organisation.
 """
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def cancel_slot(session: Session, slot: Slot, reason: str, user: StaffUser | Non
     slot.state = SlotState.CANCELLED
     slot.cancel_reason = reason
     # The waiting list ends with the slot; seats held by open offers go back to the counters.
-    # Notifications: tell the organisations in the returned entries.
+    # The use case (booking.usecases.staff.cancel_by_museum) tells the waiting groups.
     waitlist.close_waitlist(session, slot)
     session.flush()
     record_change(session, user, "slot.cancel", slot, before,

@@ -1,7 +1,8 @@
 """The life of a booking: create, change, cancel, and find it again.
 
 Rule functions take a database session, flush, and raise :class:`BookingError`; the
-caller (a view, the API, the CLI) commits once, or rolls back on error.
+caller (a use case in :mod:`booking.usecases.bookings`) runs inside the request's or the
+command's one transaction, which commits once.
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ from booking.rules.identifiers import normalise_phone
 MAX_ATTENDEE_NAME = 60
 
 #: Called after a rule gave seats back in a slot, in the same transaction: (session, slot, now).
-#: The waiting list plugs in here (``booking.rules.waitlist.offer_to_queue``) without this module
-#: depending on it; callers pass it with the configured offer hold time.
+#: The waiting list plugs in here without this module depending on it: the use cases pass
+#: :func:`booking.usecases.waitlist.seats_freed_hook`.
 SeatsFreed = Callable[[Session, Slot, datetime], object]
 
 
@@ -263,7 +264,8 @@ def _touch(booking: Booking, now: datetime) -> None:
 def cancel_booking(session: Session, booking: Booking, now: datetime | None = None,
                    reason: str = "", on_seats_freed: SeatsFreed | None = None) -> None:
     """The organisation cancels: seats go back at once (and on to the waiting list, when
-    the caller passes ``on_seats_freed``, e.g. ``booking.rules.waitlist.offer_to_queue(hours)``)."""
+    the caller passes ``on_seats_freed``: the use cases pass
+    :func:`booking.usecases.waitlist.seats_freed_hook`)."""
     now = now or utcnow()
     _require_changeable(booking, now)
     seats = booking.seats

@@ -1,7 +1,7 @@
 """Staff pages under /staff/: sign-in, the dashboard, approvals, users and the audit log.
 
 Every route except the login page carries ``@role_required`` (tests/test_staff_access.py
-walks the URL map to make sure). Views parse a form, call one rule, commit once.
+walks the URL map to make sure). Views parse a form, call one use case, and render or redirect.
 """
 from __future__ import annotations
 
