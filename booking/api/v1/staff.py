@@ -8,13 +8,10 @@ plus staff-only fields, errors are ``{"error": {"code", "message"[, "fields"]}}`
 """
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from booking.api.v1 import staff_bp as bp
 from booking.api.v1 import validation as api_schema
@@ -26,12 +23,12 @@ from booking.api.v1.representation import (
     roster_body,
 )
 from booking.errors import BookingError
-from booking.models import Attendee, Booking, Role, Slot, Venue
+from booking.models import Attendee, Role
 from booking.models.db import db
 from booking.rules import approval, roster
-from booking.rules.tokens import normalise_reference
 from booking.usecases import staff
 from booking.web.auth import role_required
+from booking.web.lookups import booking_or_404, day_or_404, guide_filter, venue_or_404
 
 
 def _validation_response(invalid: api_schema.InvalidRequest):
@@ -96,32 +93,12 @@ def decline(reference: str):
 RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
 
 
-def _guide_filter():
-    """The signed-in guide (whose sessions alone they see), or None for staff and admins."""
-    return current_user if current_user.role is Role.GUIDE else None
 
 
-def _venue_or_404(code: str) -> Venue:
-    venue = db.session.scalar(select(Venue).filter_by(code=code.upper()))
-    if venue is None:
-        abort(404)
-    return venue
 
 
-def _day_or_404(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(404)
 
 
-def _booking_or_404(reference: str) -> Booking:
-    booking = db.session.scalar(
-        select(Booking).filter_by(reference=normalise_reference(reference))
-        .options(joinedload(Booking.slot).joinedload(Slot.venue)))
-    if booking is None:
-        abort(404)
-    return booking
 
 
 # --- the day's roster and the desk ---------------------------------------------------------
@@ -129,15 +106,15 @@ def _booking_or_404(reference: str) -> Booking:
 @bp.route("/roster/<venue_code>/<day_text>")
 @role_required(*RUNS_SESSIONS)
 def roster_json(venue_code: str, day_text: str):
-    venue, day_ = _venue_or_404(venue_code), _day_or_404(day_text)
-    plan = roster.load_day(db.session, venue, day_, _guide_filter())
+    venue, day_ = venue_or_404(venue_code), day_or_404(day_text)
+    plan = roster.load_day(db.session, venue, day_, guide_filter())
     return json_response(200, roster_body(plan))
 
 
 @bp.route("/bookings/<reference>/check-in", methods=["POST"])
 @role_required(*RUNS_SESSIONS)
 def check_in_json(reference: str):
-    booking = _booking_or_404(reference)
+    booking = booking_or_404(reference)
     try:
         headcount = api_schema.headcount_from_json(request.get_json(silent=True))
     except api_schema.InvalidRequest as invalid:

@@ -29,9 +29,9 @@ from booking.render.roster_pdf import render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
 from booking.rules import approval, checkin
 from booking.rules.roster import build_roster, load_day
-from booking.rules.tokens import normalise_reference
 from booking.usecases import staff
 from booking.web.auth import role_required
+from booking.web.lookups import booking_or_404, day_or_404, guide_filter, venue_or_404
 from booking.web.staff import roster_bp as bp
 
 RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
@@ -62,36 +62,16 @@ class ActionForm(FlaskForm):
 
 # --- helpers --------------------------------------------------------------------------------
 
-def _guide_filter():
-    """The signed-in guide (whose sessions alone they see), or None for staff and admins."""
-    return current_user if current_user.role is Role.GUIDE else None
 
 
-def _venue_or_404(code: str) -> Venue:
-    venue = db.session.scalar(select(Venue).filter_by(code=code.upper()))
-    if venue is None:
-        abort(404)
-    return venue
 
 
-def _day_or_404(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(404)
 
 
 def _venues() -> list[Venue]:
     return list(db.session.scalars(select(Venue).order_by(Venue.position, Venue.id)))
 
 
-def _booking_or_404(reference: str) -> Booking:
-    booking = db.session.scalar(
-        select(Booking).filter_by(reference=normalise_reference(reference))
-        .options(joinedload(Booking.slot).joinedload(Slot.venue)))
-    if booking is None:
-        abort(404)
-    return booking
 
 
 def _roster_url(slot: Slot, anchor: str | None = None) -> str:
@@ -102,12 +82,12 @@ def _roster_url(slot: Slot, anchor: str | None = None) -> str:
 def _render_day(venue: Venue, day: date, errors: dict[int, tuple[str | None, str]] | None = None,
                 status: int = 200):
     """The roster page; ``errors`` maps a booking id to (field, message) shown beside it."""
-    plan = load_day(db.session, venue, day, _guide_filter())
+    plan = load_day(db.session, venue, day, guide_filter())
     now = utcnow()
     return render_template(
         "staff/roster.html", plan=plan, venues=_venues(), now=now, errors=errors or {},
         today=local_today(now, venue.tz), prev_day=day - timedelta(days=1),
-        next_day=day + timedelta(days=1), is_guide=_guide_filter() is not None,
+        next_day=day + timedelta(days=1), is_guide=guide_filter() is not None,
         may_close=current_user.has_role(Role.STAFF),
         BookingState=BookingState, can_run=checkin.can_run_session,
         check_in_window=checkin.check_in_window), status
@@ -117,7 +97,7 @@ def _refused(booking: Booking, error: BookingError):
     """403 as an error page, anything else beside the group on the roster."""
     if error.status == 403:
         return render_template("errors/error.html", status=403, message=error.message), 403
-    booking = _booking_or_404(booking.reference)
+    booking = booking_or_404(booking.reference)
     return _render_day(booking.slot.venue, booking.slot.day,
                        {booking.id: (error.field, str(error.message))}, error.status)
 
@@ -159,14 +139,14 @@ def day(venue_code: str | None, day_text: str | None):
             day_ = local_today(tz=chosen.tz)
         return redirect(url_for("roster.day", venue_code=chosen.code,
                                 day_text=day_.isoformat()))
-    return _render_day(_venue_or_404(venue_code), _day_or_404(day_text))
+    return _render_day(venue_or_404(venue_code), day_or_404(day_text))
 
 
 @bp.route("/roster/<venue_code>/<day_text>.pdf")
 @role_required(*RUNS_SESSIONS)
 def pdf(venue_code: str, day_text: str):
-    venue, day_ = _venue_or_404(venue_code), _day_or_404(day_text)
-    body = render_roster_pdf(build_roster(db.session, venue, day_, _guide_filter()))
+    venue, day_ = venue_or_404(venue_code), day_or_404(day_text)
+    body = render_roster_pdf(build_roster(db.session, venue, day_, guide_filter()))
     return _attachment(body, "application/pdf", _download_name(venue, day_, "pdf"),
                        f"roster-{venue.code}-{day_.isoformat()}.pdf")
 
@@ -174,8 +154,8 @@ def pdf(venue_code: str, day_text: str):
 @bp.route("/roster/<venue_code>/<day_text>.xlsx")
 @role_required(*RUNS_SESSIONS)
 def xlsx(venue_code: str, day_text: str):
-    venue, day_ = _venue_or_404(venue_code), _day_or_404(day_text)
-    body = render_roster_xlsx(build_roster(db.session, venue, day_, _guide_filter()))
+    venue, day_ = venue_or_404(venue_code), day_or_404(day_text)
+    body = render_roster_xlsx(build_roster(db.session, venue, day_, guide_filter()))
     return _attachment(
         body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         _download_name(venue, day_, "xlsx"), f"roster-{venue.code}-{day_.isoformat()}.xlsx")
@@ -186,7 +166,7 @@ def xlsx(venue_code: str, day_text: str):
 @bp.route("/roster/bookings/<reference>/check-in", methods=["POST"])
 @role_required(*RUNS_SESSIONS)
 def check_in(reference: str):
-    booking = _booking_or_404(reference)
+    booking = booking_or_404(reference)
     form = HeadcountForm()
     if not form.validate_on_submit():
         return _form_refused(booking, form)
@@ -204,7 +184,7 @@ def check_in(reference: str):
 @bp.route("/roster/bookings/<reference>/attendance", methods=["POST"])
 @role_required(*RUNS_SESSIONS)
 def attendance(reference: str):
-    booking = _booking_or_404(reference)
+    booking = booking_or_404(reference)
     form = AttendanceForm()
     if not form.validate_on_submit():
         return _form_refused(booking, form)
@@ -222,7 +202,7 @@ def attendance(reference: str):
 @bp.route("/roster/bookings/<reference>/walk-ins", methods=["POST"])
 @role_required(*RUNS_SESSIONS)
 def walk_in(reference: str):
-    booking = _booking_or_404(reference)
+    booking = booking_or_404(reference)
     form = WalkInForm()
     if not form.validate_on_submit():
         return _form_refused(booking, form)
@@ -238,7 +218,7 @@ def walk_in(reference: str):
 @bp.route("/roster/bookings/<reference>/no-show", methods=["POST"])
 @role_required(Role.STAFF)
 def no_show(reference: str):
-    booking = _booking_or_404(reference)
+    booking = booking_or_404(reference)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

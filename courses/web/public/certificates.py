@@ -6,8 +6,6 @@ redirect or send the PDF. PDFs are rendered by the pure :mod:`courses.render.cer
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -17,9 +15,9 @@ from booking.models.db import db
 from booking.rules import workflow
 from booking.rules.identifiers import mask_name
 from booking.web.extensions import limiter
-from booking.web.responses import private
-from courses.render.certificates import programme_line, render_certificates
+from courses.render.certificates import programme_line
 from courses.rules import certificate_lookup, issuing
+from courses.web.certificate_files import certificates_pdf
 from courses.web.public import certificates_bp as bp
 from courses.web.public.certificate_forms import (
     VerifyForm,
@@ -29,23 +27,6 @@ from courses.web.public.certificate_forms import (
 VISITOR_LIMIT = "10 per minute;50 per hour"
 # Generous: a whole class may scan its certificates from one school network at once.
 VERIFY_LIMIT = "120 per minute"
-
-
-# --- shared -------------------------------------------------------------------------------
-
-def _base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-
-
-def _pdf(certs, filename: str, inline: bool = False):
-    """One PDF of ``certs``, never cached, with an ASCII file name."""
-    seals = current_app.config.get("SEAL_IMAGES") or {}
-    body = render_certificates(issuing.certificate_data(c, _base_url(), seals) for c in certs)
-    response = current_app.make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{quote(filename)}"'
-    return private(response)
 
 
 # --- organisations, from the manage link -------------------------------------------------------
@@ -64,7 +45,7 @@ def manage_all(reference: str, token: str):
     if not certs:
         flash(_("该预约暂无可下载的证书。"), "error")
         return redirect(url_for("booking.manage", reference=reference, token=token))
-    return _pdf(certs, f"certificates-{booking.display_reference}.pdf")
+    return certificates_pdf(certs, f"certificates-{booking.display_reference}.pdf")
 
 
 @bp.route("/manage/<reference>/<token>/certificates/<int:cert_id>.pdf")
@@ -74,7 +55,7 @@ def manage_one(reference: str, token: str, cert_id: int):
                  if c.id == cert_id), None)
     if cert is None:
         abort(404)
-    return _pdf([cert], f"certificate-{cert.serial}.pdf")
+    return certificates_pdf([cert], f"certificate-{cert.serial}.pdf")
 
 
 # --- visitors -----------------------------------------------------------------------------------
@@ -92,7 +73,7 @@ def visitor():
             lookup_error = str(error.message)
         else:
             name = "certificate" if len(certs) == 1 else "certificates"
-            return _pdf(certs, f"{name}-{certs[0].serial}.pdf")
+            return certificates_pdf(certs, f"{name}-{certs[0].serial}.pdf")
     status = 422 if request.method == "POST" else 200
     return render_template("courses/certificates.html", form=form,
                            lookup_error=lookup_error), status

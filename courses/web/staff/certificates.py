@@ -7,7 +7,6 @@ redirect or send the PDF. PDFs are rendered by the pure :mod:`courses.render.cer
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import quote
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,34 +21,17 @@ from booking.render.fonts import missing_characters
 from booking.rules.checkin import can_run_session
 from booking.rules.tokens import normalise_reference
 from booking.web.auth import role_required
-from booking.web.responses import private
 from booking.web.staff.forms import ActionForm
 from courses import usecases
 from courses.models import Certificate, CertificateState, CourseSession
 from courses.render.certificates import render_certificates
 from courses.rules import certificate_lookup, issuing
+from courses.web.certificate_files import base_url, certificates_pdf
 from courses.web.public.certificate_forms import (
     ReissueForm,
     RevokeForm,
 )
 from courses.web.staff import certificates_bp as staff_bp
-
-# --- shared -------------------------------------------------------------------------------
-
-def _base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-
-
-def _pdf(certs, filename: str, inline: bool = False):
-    """One PDF of ``certs``, never cached, with an ASCII file name."""
-    seals = current_app.config.get("SEAL_IMAGES") or {}
-    body = render_certificates(issuing.certificate_data(c, _base_url(), seals) for c in certs)
-    response = current_app.make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{quote(filename)}"'
-    return private(response)
-
 
 # --- staff ---------------------------------------------------------------------------------------
 
@@ -141,7 +123,7 @@ def session_pdf(session_id: int):
         flash(_("该场次还没有有效的证书。"), "error")
         return _back(course_session)
     day = course_session.slot.day.isoformat()
-    return _pdf(valid, f"certificates-{course_session.slot.venue.code}-{day}-{session_id}.pdf",
+    return certificates_pdf(valid, f"certificates-{course_session.slot.venue.code}-{day}-{session_id}.pdf",
                 inline=True)
 
 
@@ -223,7 +205,7 @@ def reissue(cert_id: int):
 def one_pdf(cert_id: int):
     """One certificate in any state (revoked and replaced ones carry a watermark)."""
     cert = _certificate(cert_id)
-    return _pdf([cert], f"certificate-{cert.serial}.pdf", inline=True)
+    return certificates_pdf([cert], f"certificate-{cert.serial}.pdf", inline=True)
 
 
 @staff_bp.route("/preview")
@@ -232,7 +214,7 @@ def preview():
     """The certificate design with any name, as a specimen, shown in the browser."""
     name = (request.args.get("name") or "")[:issuing.MAX_NAME]
     venue = db.session.scalar(select(Venue).filter_by(code=request.args.get("venue", "")))
-    data = issuing.specimen_data(name, _base_url(), venue,
+    data = issuing.specimen_data(name, base_url(), venue,
                                  current_app.config.get("SEAL_IMAGES") or {})
     response = current_app.make_response(render_certificates([data]))
     response.headers["Content-Type"] = "application/pdf"
