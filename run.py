@@ -40,6 +40,7 @@ def _default_config(instance_path: Path) -> dict:
         "MAIL_USERNAME": "",
         "MAIL_PASSWORD": "",
         "MAIL_SENDER": "刘伯承同志纪念馆 <noreply@localhost>",
+        "SMS_PROVIDER": "log",  # log | aliyun | tencent (booking/sms, README "SMS")
         "WAITLIST_OFFER_HOURS": 24,
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
@@ -67,6 +68,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     for name in ENV_SETTINGS:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    for name, value in os.environ.items():  # SMS_PROVIDER, SMS_TEMPLATE_CONFIRMED, … (README)
+        if name.startswith("SMS_") and value:
+            app.config[name] = value
     for name in ENV_FLAGS:
         if os.environ.get(name):
             app.config[name] = os.environ[name].strip().lower() not in ("0", "false", "no", "off")

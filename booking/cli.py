@@ -1,5 +1,5 @@
 """Booking-core CLI commands: `flask --app run init-db | check-integrity | make-migration |
-create-user | expire-waitlist-offers | send-mail | queue-reminders`."""
+create-user | expire-waitlist-offers | send-mail | send-sms | queue-reminders`."""
 from __future__ import annotations
 
 import click
@@ -11,7 +11,8 @@ from booking.models import Role, StaffUser
 from booking.models import migrate as schema
 from booking.models.db import db
 from booking.rules import accounts, capacity
-from booking.usecases import bookings, mailer, staff, waitlist
+from booking.sms import SmsSettings, gateway_for
+from booking.usecases import bookings, mailer, sms_sender, staff, waitlist
 from booking.usecases.transaction import unit_of_work
 
 
@@ -80,6 +81,24 @@ def register(app: Flask) -> None:
         with unit_of_work():  # reads only
             given_up = mailer.undeliverable_count(db.session)
         click.echo(f"Mail: {sent} sent, {failed} failed (will retry), "
+                   f"{given_up} undeliverable in total.")
+        if failed:
+            raise SystemExit(1)
+
+    @app.cli.command("send-sms")
+    @click.option("--batch", default=100, show_default=True, help="At most this many messages.")
+    def send_sms(batch: int) -> None:
+        """Send due text messages through SMS_PROVIDER (cron, every minute). Exit 1 if any
+        failed this run: they are retried with backoff, or given up when hopeless."""
+        try:
+            settings = SmsSettings.from_config(app.config)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        sent, failed = sms_sender.send_pending_sms(db.session, gateway_for(settings), settings,
+                                                   utcnow(), batch)
+        with unit_of_work():  # reads only
+            given_up = sms_sender.undeliverable_sms_count(db.session)
+        click.echo(f"SMS ({settings.provider}): {sent} sent, {failed} failed, "
                    f"{given_up} undeliverable in total.")
         if failed:
             raise SystemExit(1)

@@ -309,10 +309,10 @@ def test_issuing_certificates_tells_each_group_where_to_download_them(
 
 def test_the_reminder_is_queued_once_the_day_before_with_the_ics_attached(slot, smtp):
     booking, token = book(slot)
-    book(slot, contact_email="")  # nobody to write to
+    book(slot, contact_email="")  # nobody to write to: reminded by SMS only
     evening_before = at_local(slot.day - timedelta(days=1), time(18, 0))
     assert notifications.queue_reminders(db.session, evening_before - timedelta(days=1)) == 0
-    assert notifications.queue_reminders(db.session, evening_before) == 1
+    assert notifications.queue_reminders(db.session, evening_before) == 2
     db.session.commit()
     assert notifications.queue_reminders(db.session, evening_before) == 0
     assert deliver(smtp) == (1, 0)

@@ -88,6 +88,9 @@ class Booking(db.Model):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(8), default="zh")
+    # How the organisation wants to hear from us: "sms", "email" or "both"
+    # (booking.rules.channels decides what that means when an address is missing).
+    notify_by: Mapped[str] = mapped_column(String(8), default="both", server_default="both")
     arrived_count: Mapped[int | None] = mapped_column(Integer)
     state_reason: Mapped[str] = mapped_column(String(300), default="")  # decline/cancel reason
     cancelled_by_museum: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -162,6 +165,7 @@ class WaitlistEntry(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(11))
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     language: Mapped[str] = mapped_column(String(8), default="zh")
+    notify_by: Mapped[str] = mapped_column(String(8), default="both", server_default="both")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # A second secret, made when seats are offered, for the accept link sent with the offer
     # (the joining token is stored only hashed, so it cannot be put in an e-mail later).

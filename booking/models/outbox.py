@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.clock import utcnow
@@ -27,6 +27,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     # What the message is about (e.g. "confirmed", "reminder"), for people reading the outbox.
     kind: Mapped[str] = mapped_column(String(40), default="")
+    # The booking it is about, if any, so staff see its messages on the booking's page.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     # A sender's lease: `send-mail` claims a message (atomic UPDATE) before sending it, so two
     # overlapping runs never both send it; a crashed sender's lease simply runs out.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

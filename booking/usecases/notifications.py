@@ -1,4 +1,4 @@
-"""E-mail to organisations, queued in the outbox in the same transaction as the change.
+"""E-mail (and SMS) to organisations, queued in the outbox in the same transaction as the change.
 
 Edges (views, API, CLI) call these after the rule and before their one commit, so a message
 exists exactly when the change it reports was committed: a rolled-back action leaves none,
@@ -14,6 +14,10 @@ the booking is made (or its link is recovered): it is stored hashed. So only the
 at creation carries the secret manage link; every later message points to the recovery page
 (``/find``: reference + contact phone give a fresh link) and names the museum's phone, rather
 than a link we could not build honestly.
+
+Each message also goes out as a text message when the organisation chose SMS (or gave no
+e-mail address): :mod:`booking.usecases.sms_outbox` queues it beside the e-mail, and
+:func:`booking.rules.channels.channels_for` decides which channels a message takes.
 """
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistE
 from booking.render.ics import render_booking_ics
 from booking.rules import opening
 from booking.rules.booking_event import booking_event
+from booking.rules.channels import channels_for
+from booking.usecases import sms_outbox
 
 BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
                           "cancelled_by_museum", "reminder", "certificates_ready"]
@@ -40,6 +46,8 @@ BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancell
                       "reminder", "certificates_ready")
 WAITLIST_OFFER = "waitlist_offer"
 WAITLIST_CLOSED = "waitlist_closed"
+#: Messages that carry the booking's .ics (same UID, the booking's current SEQUENCE).
+ICS_ATTACHED_KINDS = ("confirmed", "reminder")
 #: Bookings that get the day-before reminder.
 REMINDED_STATES = (BookingState.CONFIRMED,)
 
@@ -49,23 +57,25 @@ REMINDED_STATES = (BookingState.CONFIRMED,)
 def queue_booking_mail(session: Session, booking: Booking, kind: BookingMailKind,
                        base_url: str | None = None, *,
                        manage_token: str | None = None) -> OutboxMessage | None:
-    """Add the ``kind`` message about ``booking`` to the outbox (flushed, not committed).
+    """Add the ``kind`` message about ``booking`` to the outbox (flushed, not committed):
+    the e-mail, and the text message when the organisation hears by SMS.
 
     ``manage_token`` — the clear manage token, when the caller holds it (right after the
-    booking was made) — puts the secret manage link in the message. Returns None, queueing
-    nothing, when the booking has no e-mail address.
+    booking was made) — puts the secret manage link in the e-mail (never in a text).
+    Returns the e-mail, or None when the organisation gets none (no address, SMS only).
     """
     if kind not in BOOKING_MAIL_KINDS:
         raise ValueError(f"unknown booking mail kind {kind!r}")
-    if not (booking.contact_email or "").strip():
+    sms_outbox.queue_booking_sms(session, booking, kind)
+    if not channels_for(booking.notify_by, booking.contact_email, booking.contact_phone).email:
         return None
     base_url = _base(base_url)
     with force_locale(_language(booking.language)):
         context = _booking_context(booking, base_url, manage_token)
-        attachment = _reminder_ics(booking) if kind == "reminder" else None
+        attachment = _booking_ics(booking) if kind in ICS_ATTACHED_KINDS else None
         subject, body = _render(kind, context)
     message = OutboxMessage(recipient=booking.contact_email.strip(), subject=subject,
-                            body_text=body, kind=kind)
+                            body_text=body, kind=kind, booking_id=booking.id)
     if attachment is not None:
         message.attachment_name, message.attachment_type, message.attachment_body = attachment
     return _add(session, message)
@@ -89,8 +99,10 @@ def queue_booking_mails(session: Session, bookings: Iterable[Booking], kind: Boo
 
 def queue_waitlist_offer(session: Session, entry: WaitlistEntry, offer_token: str,
                          base_url: str | None = None) -> OutboxMessage | None:
-    """Tell a waiting-list entry its seats are held: the accept link and the deadline."""
-    if not (entry.contact_email or "").strip():
+    """Tell a waiting-list entry its seats are held: the accept link and the deadline (a
+    text message gives the deadline only: the link is a secret)."""
+    sms_outbox.queue_waitlist_sms(session, entry, WAITLIST_OFFER)
+    if not _entry_wants_email(entry):
         return None
     base_url = _base(base_url)
     with force_locale(_language(entry.language)):
@@ -109,7 +121,8 @@ def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
                           base_url: str | None = None) -> OutboxMessage | None:
     """Tell a waiting-list entry that the museum cancelled its session (or closed the day),
     so its place in the queue, and any seats held for it, are gone."""
-    if not (entry.contact_email or "").strip():
+    sms_outbox.queue_waitlist_sms(session, entry, WAITLIST_CLOSED, reason)
+    if not _entry_wants_email(entry):
         return None
     base_url = _base(base_url)
     with force_locale(_language(entry.language)):
@@ -130,15 +143,15 @@ def queue_certificates_ready(session: Session, bookings: Iterable[Booking],
 
 def queue_reminders(session: Session, now: datetime, base_url: str | None = None) -> int:
     """Queue the day-before reminder (with the booking's .ics) for tomorrow's confirmed
-    bookings that have not had one. Idempotent: each booking is marked by a conditional
-    UPDATE of ``reminder_queued_at``, so reruns and overlapping runs never queue twice.
-    Returns how many were queued; the caller commits.
+    bookings that have not had one (by e-mail, SMS or both). Idempotent: each booking is
+    marked by a conditional UPDATE of ``reminder_queued_at``, so reruns and overlapping runs
+    never queue twice. Returns how many bookings were reminded; the caller commits.
     """
     tomorrow = local_today(now) + timedelta(days=1)
     candidates = session.scalars(
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Slot.day == tomorrow, Booking.state.in_(REMINDED_STATES),
-               Booking.reminder_queued_at.is_(None), Booking.contact_email != "")
+               Booking.reminder_queued_at.is_(None))
         .order_by(Booking.id)).all()
     queued = 0
     for booking in candidates:
@@ -146,10 +159,15 @@ def queue_reminders(session: Session, now: datetime, base_url: str | None = None
             update(Booking).where(Booking.id == booking.id, Booking.reminder_queued_at.is_(None))
             .values(reminder_queued_at=now).execution_options(synchronize_session=False))
         session.expire(booking, ["reminder_queued_at"])
-        if claimed.rowcount == 1 and queue_booking_mail(session, booking, "reminder", base_url):
+        if claimed.rowcount == 1:
+            queue_booking_mail(session, booking, "reminder", base_url)
             queued += 1
     session.flush()
     return queued
+
+
+def _entry_wants_email(entry: WaitlistEntry) -> bool:
+    return channels_for(entry.notify_by, entry.contact_email, entry.contact_phone).email
 
 
 def _add(session: Session, message: OutboxMessage) -> OutboxMessage:
@@ -236,7 +254,7 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def _reminder_ics(booking: Booking) -> tuple[str, str, str]:
+def _booking_ics(booking: Booking) -> tuple[str, str, str]:
     """(file name, type, text) of the booking's .ics, as the manage page serves it (same UID
     and SEQUENCE, so importing it updates an entry imported earlier), without the link."""
     # The UID's host is the configured public address, as on the manage page, whatever base
