@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.factories",
     "tests.fixtures.browser",
     "tests.fixtures.ci",
+    "tests.fixtures.sms_providers",
 ]
 
 

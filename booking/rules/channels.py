@@ -11,6 +11,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
+from booking.errors import BookingError
+
 
 class NotifyBy(enum.Enum):
     SMS = "sms"
@@ -41,9 +45,18 @@ def parse_choice(value: str | None, email: str | None) -> NotifyBy:
     if not value:
         return default_choice(email)
     choice = NotifyBy(value)
-    if choice is NotifyBy.EMAIL and not (email or "").strip():
-        return NotifyBy.SMS
+    if not (email or "").strip():
+        return NotifyBy.SMS  # "email" or "both" without an address: SMS is what happens
     return choice
+
+
+def notify_choice(value: str | None, email: str | None) -> NotifyBy:
+    """:func:`parse_choice` for rules: an unknown value is the caller's error."""
+    try:
+        return parse_choice(value, email)
+    except ValueError:
+        raise BookingError("invalid_notify_by", _l("请选择接收通知的方式：短信、电子邮件或两者。"),
+                           status=422, field="notify_by") from None
 
 
 def needs_email(value: str | None, email: str | None) -> bool:

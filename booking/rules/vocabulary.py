@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from booking.i18n import N_
 from booking.models import BookingState, OrganisationKind, Role, SlotState
 from booking.rules.availability import Availability
+from booking.rules.channels import NotifyBy
 
 #: A booking's state, in the same words for the group that booked and for staff (who answer
 #: the group's calls): the words of the e-mails ("等待审核", "未通过审核").
@@ -46,6 +47,23 @@ AVAILABILITY_LABELS = {
     Availability.NO_SESSIONS: _l("无场次"),
 }
 
+#: How an organisation chose to hear from the museum (booking form, staff booking page).
+NOTIFY_BY_LABELS = {NotifyBy.SMS: _l("短信"), NotifyBy.EMAIL: _l("电子邮件"),
+                    NotifyBy.BOTH: _l("短信和电子邮件")}
+#: The channel a message went by, on the staff booking page.
+CHANNEL_LABELS = {"sms": _l("短信"), "email": _l("电子邮件")}
+#: What a message to an organisation was about (e-mail and SMS kinds alike).
+MESSAGE_KIND_LABELS = {
+    "received": _l("已收到预约"), "confirmed": _l("预约已确认"), "declined": _l("未通过审核"),
+    "cancelled": _l("预约已取消"), "cancelled_by_museum": _l("场馆取消"),
+    "reminder": _l("参观提醒"), "certificates_ready": _l("证明可下载"),
+    "waitlist_offer": _l("候补名额保留"), "waitlist_closed": _l("候补场次取消"),
+}
+
+#: How a message to an organisation is doing (booking.rules.message_log).
+MESSAGE_STATUS_LABELS = {"sent": _l("已发送"), "waiting": _l("待发送"), "retrying": _l("重试中"),
+                         "given_up": _l("发送失败")}
+
 #: Short weekday names, Monday first (``date.weekday()`` numbers them 0–6).
 WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"),
                   _l("周日"))
@@ -75,6 +93,26 @@ def state_label(state: BookingState) -> str:
 
 def roster_state_label(state: BookingState) -> str:
     return str(ROSTER_STATE_LABELS.get(state, state.value))
+
+
+def notify_by_label(value: str) -> str:
+    """The stored choice ("sms", "email", "both") in words."""
+    try:
+        return str(NOTIFY_BY_LABELS[NotifyBy(value)])
+    except ValueError:
+        return value
+
+
+def message_kind_label(kind: str) -> str:
+    return str(MESSAGE_KIND_LABELS.get(kind, kind))
+
+
+def message_status_label(status: str) -> str:
+    return str(MESSAGE_STATUS_LABELS.get(status, status))
+
+
+def channel_label(channel: str) -> str:
+    return str(CHANNEL_LABELS.get(channel, channel))
 
 
 def weekday_label(number: int) -> str:

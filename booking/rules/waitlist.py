@@ -34,6 +34,7 @@ from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
 from booking.models import Booking, Slot, SlotState, VenueDay, WaitlistEntry, WaitlistState
 from booking.rules import capacity, tokens
+from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
 from booking.rules.workflow import (
     BookingRequest,
@@ -58,6 +59,7 @@ class WaitlistRequest:
     party_size: int
     contact_email: str = ""
     language: str = "zh"
+    notify_by: str = ""  # as BookingRequest.notify_by
 
 
 @dataclass
@@ -120,6 +122,7 @@ def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest,
         state=WaitlistState.WAITING, contact_name=" ".join(request.contact_name.split()),
         contact_phone=normalise_phone(request.contact_phone),
         contact_email=(request.contact_email or "").strip(), language=request.language,
+        notify_by=notify_choice(request.notify_by, request.contact_email).value,
         token_hash=tokens.hash_secret(token), created_at=now)
     session.add(entry)
     session.flush()
@@ -239,7 +242,7 @@ def accept_offer(session: Session, entry_token: str,
                                                           organisation.credit_code),
         contact_name=entry.contact_name, contact_phone=entry.contact_phone,
         party_size=entry.seats_held, contact_email=entry.contact_email,
-        language=entry.language)
+        language=entry.language, notify_by=entry.notify_by)
     booking, manage_token = record_booking(session, slot, organisation, request, [], now)
     if not _change_state(session, entry, WaitlistState.OFFERED, state=WaitlistState.ACCEPTED,
                          seats_held=0, booking_id=booking.id):

@@ -30,6 +30,7 @@ from booking.models import (
     VenueDay,
 )
 from booking.rules import capacity, opening, tokens
+from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
 
 MAX_ATTENDEE_NAME = 60
@@ -60,6 +61,7 @@ class BookingRequest:
     attendee_names: list[str] = field(default_factory=list)
     notes: str = ""
     language: str = "zh"
+    notify_by: str = ""  # "sms", "email", "both"; "" = the default (booking.rules.channels)
 
 
 def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | None = None,
@@ -184,7 +186,9 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
         seats=request.party_size, state=state, contact_name=request.contact_name.strip(),
         contact_phone=normalise_phone(request.contact_phone),
         contact_email=(request.contact_email or "").strip(), notes=(request.notes or "").strip(),
-        language=request.language, created_at=now, updated_at=now)).inserted_primary_key[0]
+        language=request.language, created_at=now, updated_at=now,
+        notify_by=notify_choice(request.notify_by, request.contact_email).value,
+    )).inserted_primary_key[0]
     if names:
         connection.execute(insert(Attendee.__table__), [
             dict(booking_id=booking_id, name=n, position=i) for i, n in enumerate(names)])

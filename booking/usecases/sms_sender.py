@@ -47,7 +47,7 @@ def send_pending_sms(session: Session, gateway: SmsGateway, settings: SmsSetting
                      now: datetime, batch: int = 100, *,
                      worker: str | None = None) -> tuple[int, int]:
     """Send up to ``batch`` due messages, oldest due first. Returns (sent, failed); a
-    message given up or held back by the daily cap counts as failed.
+    message given up counts as failed, one held back by the daily cap as neither.
 
     Commits as it goes; call it with no transaction of your own open.
     """

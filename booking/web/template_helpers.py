@@ -24,6 +24,10 @@ from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.identifiers import mask_phone
 from booking.rules.vocabulary import (
     availability_label,
+    channel_label,
+    message_kind_label,
+    message_status_label,
+    notify_by_label,
     organisation_kind_label,
     programme_kind_label,
     role_label,
@@ -115,7 +119,8 @@ FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short
 GLOBALS = (staff_link, audit_changes, mask_phone, localized, current_language, weekday_name,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
-           programme_kind_label, availability_label, weekday_label, few_seats_left)
+           programme_kind_label, availability_label, weekday_label, few_seats_left,
+           notify_by_label, message_kind_label, message_status_label, channel_label)
 
 
 def register(app: Flask) -> None:

@@ -119,6 +119,11 @@ SCHEMAS = {
             "language": {"type": "string", "enum": ["zh", "en"], "default": "zh",
                          "description": "The organisation's language for messages about "
                          "this booking."},
+            "notify_by": {"type": "string", "enum": ["sms", "email", "both"],
+                          "description": "How the organisation hears about this booking "
+                          "(approval, decline, cancellation, reminder …). Default: `both` "
+                          "with an e-mail address, else `sms`; `email` needs "
+                          "`contact.email`. Text messages never carry the manage link."},
         },
     },
     "BookingCreated": {

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from booking.clock import local_today
 from booking.models import OrganisationKind
+from booking.rules.channels import NotifyBy, needs_email
 from booking.rules.identifiers import is_mainland_mobile, is_valid_credit_code
 from booking.rules.workflow import MAX_ATTENDEE_NAME, BookingRequest, OrganisationDetails
 
@@ -32,7 +33,8 @@ DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 92
 
 TOP_LEVEL_FIELDS = {"slot_id", "organisation", "contact", "party_size", "attendees", "notes",
-                    "language"}
+                    "language", "notify_by"}
+NOTIFY_BY = tuple(choice.value for choice in NotifyBy)
 ORGANISATION_FIELDS = {"name", "kind", "credit_code"}
 CONTACT_FIELDS = {"name", "phone", "email"}
 
@@ -181,13 +183,18 @@ def booking_request_from_json(data) -> BookingRequest:
     language = data.get("language", "zh")
     if language not in LANGUAGES:
         check.fail("language", _l("只能是 zh 或 en。"))
+    notify_by = data.get("notify_by") or ""
+    if notify_by and (not isinstance(notify_by, str) or notify_by not in NOTIFY_BY):
+        check.fail("notify_by", _l("只能是 sms、email 或 both。"))
+    elif needs_email(notify_by, contact[2] if contact else ""):
+        check.fail("notify_by", _l("选择“电子邮件”时请填写电子邮箱，或改选短信。"))
     if check.errors:
         raise InvalidRequest(check.errors)
     contact_name, contact_phone, contact_email = contact
     return BookingRequest(slot_id=slot_id, organisation=organisation, contact_name=contact_name,
                           contact_phone=contact_phone, contact_email=contact_email,
                           party_size=party_size, attendee_names=attendees, notes=notes,
-                          language=language)
+                          language=language, notify_by=notify_by)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TelField,
@@ -26,13 +27,14 @@ from wtforms.validators import (
 )
 
 from booking.models import OrganisationKind
+from booking.rules.channels import NotifyBy, needs_email
 from booking.rules.identifiers import (
     CREDIT_CODE_ALPHABET,
     credit_code_check_digit,
     is_mainland_mobile,
     normalise_phone,
 )
-from booking.rules.vocabulary import ORGANISATION_KIND_LABELS
+from booking.rules.vocabulary import NOTIFY_BY_LABELS, ORGANISATION_KIND_LABELS
 
 
 def _strip(value):
@@ -96,6 +98,9 @@ class BookingForm(AttendeeFields, FlaskForm):
     contact_email = EmailField(_l("电子邮箱（可选）"), filters=[_strip], validators=[
         Optional(), Email(_l("电子邮箱格式不正确。"), check_deliverability=False),
         Length(max=254, message=_l("电子邮箱过长。"))])
+    notify_by = RadioField(
+        _l("通知方式"), default=NotifyBy.BOTH.value, validators=[Optional()],
+        choices=[SelectChoice(choice.value, label) for choice, label in NOTIFY_BY_LABELS.items()])
     party_size = IntegerField(_l("团体人数"), validators=[
         InputRequired(_l("请填写团体人数。"))])
     notes = TextAreaField(_l("备注（可选）"), filters=[_strip], validators=[
@@ -112,6 +117,10 @@ class BookingForm(AttendeeFields, FlaskForm):
         NumberRange(self.party_size_min, self.party_size_max,
                     message=_l("团体人数须在 %(min)s 至 %(max)s 人之间。",
                                min=self.party_size_min, max=self.party_size_max))(self, field)
+
+    def validate_notify_by(self, field) -> None:
+        if needs_email(field.data, self.contact_email.data):
+            raise ValidationError(_l("选择“电子邮件”时请填写电子邮箱，或改选短信。"))
 
     @property
     def kind(self) -> OrganisationKind:

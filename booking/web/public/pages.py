@@ -120,7 +120,7 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
         contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data or "", party_size=form.party_size.data,
         attendee_names=attendee_names(form), notes=form.notes.data or "",
-        language=current_language())
+        language=current_language(), notify_by=form.notify_by.data or "")
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])

@@ -42,7 +42,7 @@ def join(slot_id: int):
                                                  credit_code=form.credit_code.data or None),
                 contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
                 contact_email=form.contact_email.data or "", party_size=form.party_size.data,
-                language=current_language()))
+                language=current_language(), notify_by=form.notify_by.data or ""))
         except BookingError as error:
             show_error(form, error)
         else:

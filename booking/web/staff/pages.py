@@ -25,8 +25,8 @@ from booking.models import (
     Venue,
 )
 from booking.models.db import db
-from booking.rules import accounts, approval
-from booking.usecases import staff
+from booking.rules import accounts, approval, message_log
+from booking.usecases import mailer, staff
 from booking.web.auth import role_required
 from booking.web.extensions import limiter
 from booking.web.responses import safe_next_path
@@ -142,6 +142,7 @@ def _render_booking(booking: Booking, decline_form: DeclineForm | None = None, s
         "staff/booking.html", booking=booking, history=history,
         trail=approval.booking_audit_trail(db.session, booking), action_form=ActionForm(),
         decline_form=decline_form or DeclineForm(),
+        messages=message_log.booking_messages(db.session, booking, mailer.MAX_ATTEMPTS),
         window_days=current_app.config["NO_SHOW_WINDOW_DAYS"]), status
 
 
