@@ -21,6 +21,16 @@
 # MAIL_PASSWORD = "..."
 # MAIL_SENDER = "刘伯承同志纪念馆 <booking@example.org>"
 
+# Text messages (sent by `flask --app run send-sms`, from cron every minute). See README "SMS".
+# SMS_PROVIDER = "aliyun"            # log (default: only logged) | aliyun | tencent
+# SMS_SIGN_NAME = "刘伯承同志纪念馆"     # the approved signature (签名)
+# SMS_ACCESS_KEY_ID = "..."          # Alibaba AccessKey ID / Tencent SecretId
+# SMS_ACCESS_KEY_SECRET = "..."      # Alibaba AccessKey secret / Tencent SecretKey
+# SMS_SDK_APP_ID = "1400000000"      # Tencent only: the SMS application's SdkAppId
+# SMS_REGION = "ap-guangzhou"        # Tencent region; Alibaba: cn-hangzhou (default)
+# SMS_TEMPLATES = {"received": "SMS_000001", "confirmed": "SMS_000002", ...}
+# SMS_DAILY_CAP = 10                 # messages per phone number per day
+
 # Waiting-list offers hold seats this long before moving on to the next entry.
 # WAITLIST_OFFER_HOURS = 24
 

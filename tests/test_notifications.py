@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from booking.clock import at_local, local_today, utcnow
-from booking.models import Booking, OutboxMessage, Role
+from booking.models import Booking, OutboxMessage, Role, SmsMessage
 from booking.models.db import db, deferred_transactions
 from booking.rules import waitlist, workflow
 from booking.usecases import mailer, notifications
@@ -185,10 +185,11 @@ def test_a_booking_awaiting_approval_is_told_it_was_received(client, venue, crea
     assert message.kind == "received" and "等待审核" in message.subject
 
 
-def test_no_email_address_means_nothing_is_queued(client, slot):
+def test_no_email_address_means_no_email_is_queued_but_an_sms(client, slot):
     response = client.post(f"/slots/{slot.id}/book", data=form_data(contact_email=""),
                            content_type="multipart/form-data")
     assert response.status_code == 302 and outbox() == []
+    assert [m.kind for m in db.session.scalars(select(SmsMessage))] == ["confirmed"]
 
 
 def test_the_api_queues_on_create_and_on_cancel_in_the_requested_language(client, slot):

@@ -49,14 +49,28 @@ def test_template_variables_are_cut_to_the_providers_limit_and_carry_no_link():
 
 
 def test_settings_take_template_codes_from_the_environment_style_keys():
+    keys = {"SMS_SIGN_NAME": "开州博物馆", "SMS_ACCESS_KEY_ID": "id", "SMS_ACCESS_KEY_SECRET": "s",
+            "SMS_SDK_APP_ID": "1400000001"}
     settings = SmsSettings.from_config({"SMS_PROVIDER": "Tencent", "SMS_TEMPLATE_CONFIRMED": "1234",
                                         "SMS_TEMPLATES": {"reminder": "5678"},
-                                        "SMS_DAILY_CAP": "3"})
+                                        "SMS_DAILY_CAP": "3", **keys})
     assert (settings.provider, settings.daily_cap) == ("tencent", 3)
     assert settings.template_for("confirmed") == "1234"
     assert settings.template_for("reminder") == "5678"
     with pytest.raises(ValueError):
         SmsSettings.from_config({"SMS_PROVIDER": "carrier-pigeon"})
+    with pytest.raises(ValueError, match="SMS_SDK_APP_ID"):
+        SmsSettings.from_config({"SMS_PROVIDER": "tencent", **keys, "SMS_SDK_APP_ID": ""})
+
+
+def test_send_sms_sends_through_the_log_provider_and_refuses_a_half_configured_one(
+        app, runner, create_slot):
+    book(create_slot(), contact_email="")
+    result = runner.invoke(args=["send-sms"])
+    assert result.exit_code == 0 and "SMS (log): 1 sent, 0 failed" in result.output
+    app.config["SMS_PROVIDER"] = "aliyun"
+    result = runner.invoke(args=["send-sms"])
+    assert result.exit_code != 0 and "SMS_ACCESS_KEY_ID" in result.output
 
 
 def book(slot, **kw):

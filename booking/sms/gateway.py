@@ -66,16 +66,29 @@ class SmsSettings:
         if provider not in PROVIDERS:
             raise ValueError(f"SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, "
                              f"not {provider!r}")
-        return cls(provider=provider, sign_name=str(config.get("SMS_SIGN_NAME") or ""),
-                   templates=templates,
-                   access_key_id=str(config.get("SMS_ACCESS_KEY_ID") or ""),
-                   access_key_secret=str(config.get("SMS_ACCESS_KEY_SECRET") or ""),
-                   sdk_app_id=str(config.get("SMS_SDK_APP_ID") or ""),
-                   region=str(config.get("SMS_REGION") or ""),
-                   endpoint=str(config.get("SMS_ENDPOINT") or ""),
-                   protocol=str(config.get("SMS_PROTOCOL") or "https").lower(),
-                   timeout=float(config.get("SMS_TIMEOUT") or DEFAULT_TIMEOUT),
-                   daily_cap=int(config.get("SMS_DAILY_CAP") or DEFAULT_DAILY_CAP))
+        settings = cls(provider=provider, sign_name=str(config.get("SMS_SIGN_NAME") or ""),
+                       templates=templates,
+                       access_key_id=str(config.get("SMS_ACCESS_KEY_ID") or ""),
+                       access_key_secret=str(config.get("SMS_ACCESS_KEY_SECRET") or ""),
+                       sdk_app_id=str(config.get("SMS_SDK_APP_ID") or ""),
+                       region=str(config.get("SMS_REGION") or ""),
+                       endpoint=str(config.get("SMS_ENDPOINT") or ""),
+                       protocol=str(config.get("SMS_PROTOCOL") or "https").lower(),
+                       timeout=float(config.get("SMS_TIMEOUT") or DEFAULT_TIMEOUT),
+                       daily_cap=int(config.get("SMS_DAILY_CAP") or DEFAULT_DAILY_CAP))
+        if settings.missing():
+            raise ValueError(f"SMS_PROVIDER={provider} needs {', '.join(settings.missing())}")
+        return settings
+
+    def missing(self) -> list[str]:
+        """The settings a real provider needs that are not set."""
+        if self.provider == "log":
+            return []
+        needed = {"SMS_SIGN_NAME": self.sign_name, "SMS_ACCESS_KEY_ID": self.access_key_id,
+                  "SMS_ACCESS_KEY_SECRET": self.access_key_secret}
+        if self.provider == "tencent":
+            needed["SMS_SDK_APP_ID"] = self.sdk_app_id
+        return [name for name, value in needed.items() if not value]
 
     def template_for(self, kind: str) -> str:
         """The provider's template code for ``kind`` ("" when none is configured)."""
