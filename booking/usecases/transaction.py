@@ -8,7 +8,8 @@
   a face that shows the refusal (and redirects or re-renders) leaves nothing half-written.
 
 Nothing else in the code base commits or rolls back, except the mail sender's leases
-(:mod:`booking.usecases.mailer`), which commit per message by design.
+(:mod:`booking.usecases.mailer`, :mod:`booking.usecases.sms_sender`), which commit per message
+by design.
 """
 from __future__ import annotations
 
