@@ -128,6 +128,7 @@ def test_the_confirmed_email_carries_the_ics_that_updates_the_earlier_file(
     confirmed = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == "confirmed")).one()
     assert confirmed.booking_id == booking.id
+    assert "日历文件" in confirmed.body_text
     email = mailer.build_email(confirmed, "museum <noreply@example.org>")
     (attachment,) = list(email.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
