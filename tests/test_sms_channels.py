@@ -13,7 +13,7 @@ from booking.clock import utcnow
 from booking.models import OutboxMessage, SmsMessage
 from booking.models.db import db
 from booking.rules.channels import Channels, channels_for, parse_choice
-from booking.rules.sms_content import clean_variable, template_params
+from booking.rules.sms_content import TEMPLATE_VARIABLES, clean_variable, template_params
 from booking.sms import SmsSettings
 from booking.sms.gateway import LogGateway
 from booking.usecases import bookings, mailer, sms_sender, staff
@@ -37,6 +37,15 @@ def test_sms_is_the_default_when_no_email_is_given():
     assert parse_choice("email", "").value == "sms"
     with pytest.raises(ValueError):
         parse_choice("fax", "")
+
+
+def test_every_message_a_group_is_owed_has_an_sms_template():
+    from booking.usecases.notifications import (
+        BOOKING_MAIL_KINDS,
+        WAITLIST_CLOSED,
+        WAITLIST_OFFER,
+    )
+    assert set(BOOKING_MAIL_KINDS) | {WAITLIST_OFFER, WAITLIST_CLOSED} == set(TEMPLATE_VARIABLES)
 
 
 def test_template_variables_are_cut_to_the_providers_limit_and_carry_no_link():

@@ -41,6 +41,9 @@ def test_a_booking_without_email_is_notified_by_sms(client, create_slot):
     assert response.status_code == 302
     booking = db.session.scalar(select(Booking))
     assert booking.notify_by == "sms"
+    confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
+    manage = re.search(r'href="[^"]*(/manage/[^"]+)"', confirmation).group(1)
+    assert "通知方式 短信" in text_of(client.get(manage + "?lang=zh"))
     (message,) = db.session.scalars(select(SmsMessage)).all()
     assert (message.phone, message.kind, message.booking_id) == ("13812341234", "confirmed",
                                                                  booking.id)
