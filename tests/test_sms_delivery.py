@@ -19,7 +19,7 @@ from booking.rules.sms_content import TEMPLATE_VARIABLES
 from booking.sms import gateway_for
 from booking.usecases import bookings, mailer, notifications, sms_sender, staff
 from tests.fixtures.factories import booking_request
-from tests.fixtures.sms_providers import INVALID_NUMBER, THROTTLED
+from tests.fixtures.sms_providers import INVALID_NUMBER, INVALID_TEMPLATE, THROTTLED
 
 pytestmark = pytest.mark.slow  # a local HTTP server per provider
 
@@ -115,13 +115,18 @@ def test_a_throttled_message_is_retried_later_and_then_sent(sms_provider, slot):
     assert sms_provider.kinds() == ["received"]
 
 
-def test_an_invalid_number_is_given_up_at_once_and_recorded(sms_provider, slot):
+@pytest.mark.parametrize(("answer", "recorded"), [
+    (INVALID_NUMBER, ("MOBILE_NUMBER_ILLEGAL", "IncorrectPhoneNumber")),
+    (INVALID_TEMPLATE, ("SMS_TEMPLATE_ILLEGAL", "TemplateIncorrectOrUnapproved")),
+])
+def test_an_invalid_number_or_template_is_given_up_at_once_and_recorded(
+        sms_provider, slot, answer, recorded):
     book_by_sms(slot)
-    sms_provider.script.append(INVALID_NUMBER)
+    sms_provider.script.append(answer)
     assert send(sms_provider) == (0, 1)
     (message,) = sms_outbox()
     assert message.attempts == mailer.MAX_ATTEMPTS and message.sent_at is None
-    assert "Number" in message.last_error or "MOBILE_NUMBER" in message.last_error
+    assert any(code in message.last_error for code in recorded)
     assert send(sms_provider, utcnow() + timedelta(days=2)) == (0, 0)
     assert sms_provider.calls == 1
     assert sms_sender.undeliverable_sms_count(db.session) == 1
