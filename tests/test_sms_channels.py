@@ -152,3 +152,19 @@ def test_the_confirmed_email_carries_the_ics_that_updates_the_earlier_file(
     assert parsed.vevent.uid.value == str(old["UID"])
     assert int(parsed.vevent.sequence.value) == int(new["SEQUENCE"])
     assert token not in body
+
+
+def test_a_gateway_that_breaks_leaves_the_message_queued_for_a_retry(app, create_slot):
+    book(create_slot(), contact_email="")
+
+    class Broken:
+        name = "aliyun"
+
+        def send(self, request):
+            raise RuntimeError("SDK bug")
+
+    now = utcnow()
+    assert sms_sender.send_pending_sms(db.session, Broken(), SmsSettings(), now) == (0, 1)
+    message = db.session.scalars(select(SmsMessage)).one()
+    assert message.attempts == 1 and "SDK bug" in message.last_error
+    assert message.locked_until is None and message.next_attempt_at > now

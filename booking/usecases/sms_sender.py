@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from booking.clock import at_local, local_today
 from booking.models import SmsMessage
 from booking.rules.sms_content import decode_params
-from booking.sms import GIVE_UP, SENT, Outcome, SmsGateway, SmsRequest, SmsSettings
+from booking.sms import GIVE_UP, RETRY, SENT, Outcome, SmsGateway, SmsRequest, SmsSettings
 from booking.usecases.mailer import LEASE, MAX_ATTEMPTS, backoff
 
 DAILY_CAP_ERROR = "daily cap for this number reached; sent tomorrow"
@@ -70,7 +70,7 @@ def send_pending_sms(session: Session, gateway: SmsGateway, settings: SmsSetting
             outcome, attempts = claimed, 0
         else:
             request, attempts = claimed
-            outcome = gateway.send(request)
+            outcome = _send(gateway, request)
         if outcome.status == SENT:
             _record_sent(session, message_id, worker, gateway.name, outcome, clock())
             sent += 1
@@ -78,6 +78,14 @@ def send_pending_sms(session: Session, gateway: SmsGateway, settings: SmsSetting
             _record_failure(session, message_id, worker, attempts, outcome, clock())
             failed += 1
     return sent, failed
+
+
+def _send(gateway: SmsGateway, request: SmsRequest) -> Outcome:
+    """The gateway's answer; an error it did not sort out is retried like a network fault."""
+    try:
+        return gateway.send(request)
+    except Exception as error:  # noqa: BLE001 - a provider SDK may raise anything
+        return Outcome(RETRY, f"{gateway.name} {type(error).__name__}: {error}"[:500])
 
 
 def undeliverable_sms_count(session: Session) -> int:
