@@ -1,10 +1,12 @@
 """The application factory: the one place the app is assembled.
 
-``python run.py`` serves it on 127.0.0.1:5000 (creating the SQLite database and demo data on
-first start); ``flask --app run …`` runs the CLI; gunicorn runs ``run:create_app()``.
+``python run.py [--host HOST] [--port PORT]`` serves it (127.0.0.1:5000 by default), creating
+the SQLite database and demo data on first start; ``flask --app run …`` runs the CLI; gunicorn
+runs ``run:create_app()`` (see deploy/).
 """
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 from pathlib import Path
@@ -23,7 +25,9 @@ ENV_FLAGS = ("RATELIMIT_ENABLED",)
 def _default_config(instance_path: Path) -> dict:
     return {
         "DATABASE_URL": f"sqlite:///{instance_path / 'museum.db'}",
-        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        # Empty: links follow the address each request came in on. Set it in production, where
+        # e-mails, reminders and certificates are written outside any request.
+        "PUBLIC_BASE_URL": "",
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "booking" / "translations"),
@@ -72,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config[name] = os.environ[name].strip().lower() not in ("0", "false", "no", "off")
     if test_config:
         app.config.from_mapping(test_config)
+    from booking.public_address import check_base_url
+    check_base_url(app.config["PUBLIC_BASE_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["DATABASE_URL"])
@@ -136,9 +142,20 @@ def _register_request_hooks(app: Flask) -> None:
             reset_deferred_transactions(token)
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Serve the booking site for trying it out (production: gunicorn, see "
+                    "README). Creates the database and the demo data on first start.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    args = parser.parse_args(argv)
     application = create_app()
     with application.app_context():
         from courses.demo import ensure_demo_database
         ensure_demo_database()
-    application.run(host="127.0.0.1", port=5000)
+    application.run(host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,8 +10,18 @@ from booking.errors import BookingError
 from booking.models import Role, StaffUser
 from booking.models import migrate as schema
 from booking.models.db import db
+from booking.public_address import PublicAddressUnknown, public_base_url
 from booking.rules import accounts, capacity, waitlist
 from booking.usecases import mailer, notifications
+
+
+def require_public_address() -> str:
+    """The public address for links written outside a request; a clear refusal when
+    ``PUBLIC_BASE_URL`` is unset (there is no request address to fall back on)."""
+    try:
+        return public_base_url()
+    except PublicAddressUnknown as error:
+        raise click.ClickException(str(error)) from None
 
 
 def register(app: Flask) -> None:
@@ -65,6 +75,7 @@ def register(app: Flask) -> None:
     @app.cli.command("expire-waitlist-offers")
     def expire_waitlist_offers() -> None:
         """Expire waiting-list offers past their hold time and offer the seats onward (cron)."""
+        require_public_address()  # offers are mailed with their accept link
         result = waitlist.expire_offers(db.session, utcnow(),
                                         app.config["WAITLIST_OFFER_HOURS"])
         db.session.commit()
@@ -76,6 +87,9 @@ def register(app: Flask) -> None:
     def send_mail(batch: int) -> None:
         """Send due e-mail from the outbox (cron, every minute). Exit 1 if any failed this run:
         they stay queued and are retried with backoff."""
+        # Messages were written when queued; refusing here still matters: this job runs every
+        # minute, so it is where a deployment without its public address is caught at once.
+        require_public_address()
         sent, failed = mailer.send_pending(db.session, mailer.SmtpConfig.from_app_config(
             app.config), utcnow(), batch)
         given_up = mailer.undeliverable_count(db.session)
@@ -89,7 +103,6 @@ def register(app: Flask) -> None:
     def queue_reminders() -> None:
         """Queue the day-before reminder for tomorrow's confirmed bookings (cron, daily; safe
         to run again: a booking is reminded once)."""
-        queued = notifications.queue_reminders(db.session, utcnow(),
-                                               app.config["PUBLIC_BASE_URL"])
+        queued = notifications.queue_reminders(db.session, utcnow(), require_public_address())
         db.session.commit()
         click.echo(f"Reminders: {queued} queued.")

@@ -9,7 +9,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach the route modules to their blueprints and register blueprints, template helpers
     and error handlers on ``app``."""
-    from booking.web import errors, public, staff, template_helpers
+    from booking.web import errors, public, staff, template_helpers, uninitialised
     from booking.web.public import manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import pages as staff_pages  # noqa: F401
     from booking.web.staff import roster, statistics  # noqa: F401
@@ -20,3 +20,4 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     template_helpers.register(app)
     errors.register(app)
+    uninitialised.register(app)
