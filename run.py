@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
-                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER")
+                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER",
+                "SQLITE_SYNCHRONOUS")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
 ENV_FLAGS = ("RATELIMIT_ENABLED",)
 
@@ -28,6 +29,9 @@ def _default_config(instance_path: Path) -> dict:
         # Empty: links follow the address each request came in on. Set it in production, where
         # e-mails, reminders and certificates are written outside any request.
         "PUBLIC_BASE_URL": "",
+        # FULL: a booking the user was told about survives a power cut, not only a crash of
+        # the process (NORMAL). See booking/models/db.py and the README's Durability.
+        "SQLITE_SYNCHRONOUS": "FULL",
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "booking" / "translations"),
@@ -107,7 +111,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, synchronous=app.config["SQLITE_SYNCHRONOUS"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
