@@ -52,6 +52,10 @@ def _default_config(instance_path: Path) -> dict:
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
         "NO_SHOW_SUSPENSION_DAYS": 90,
+        # /readyz calls the outbox stuck when its oldest unsent message is older than this,
+        # or when more messages than this gave up in the last 24 hours.
+        "HEALTH_MAIL_MAX_AGE_MINUTES": 30,
+        "HEALTH_MAIL_MAX_GIVEN_UP": 3,
     }
 
 

@@ -1,5 +1,7 @@
 """Booking-core CLI commands: `flask --app run init-db | check-integrity | make-migration |
-create-user | expire-waitlist-offers | send-mail | queue-reminders`."""
+create-user | expire-waitlist-offers | send-mail | queue-reminders`.
+
+The scheduled ones print one monitor-readable line per run (:mod:`booking.job_log`)."""
 from __future__ import annotations
 
 import click
@@ -7,6 +9,7 @@ from flask import Flask
 
 from booking.clock import utcnow
 from booking.errors import BookingError
+from booking.job_log import job_run
 from booking.models import Role, StaffUser
 from booking.models import migrate as schema
 from booking.models.db import db
@@ -40,13 +43,15 @@ def register(app: Flask) -> None:
     @app.cli.command("check-integrity")
     def check_integrity() -> None:
         """Recompute every capacity counter from the bookings; exit 1 on any drift."""
-        drift = capacity.find_drift(db.session)
-        db.session.rollback()
-        for item in drift:
-            click.echo(f"DRIFT {item}")
-        if drift:
-            raise SystemExit(1)
-        click.echo("All capacity counters agree with the bookings.")
+        with job_run("check-integrity") as run:
+            drift = capacity.find_drift(db.session)
+            db.session.rollback()
+            for item in drift:
+                click.echo(f"DRIFT {item}")
+            if drift:
+                run.report(f"{len(drift)} counters disagree with the bookings.", drift=len(drift))
+                raise SystemExit(1)
+            run.report("All capacity counters agree with the bookings.", drift=0)
 
     @app.cli.command("create-user")
     @click.argument("username")
@@ -75,34 +80,46 @@ def register(app: Flask) -> None:
     @app.cli.command("expire-waitlist-offers")
     def expire_waitlist_offers() -> None:
         """Expire waiting-list offers past their hold time and offer the seats onward (cron)."""
-        require_public_address()  # offers are mailed with their accept link
-        result = waitlist.expire_offers(db.session, utcnow(),
-                                        app.config["WAITLIST_OFFER_HOURS"])
-        db.session.commit()
-        click.echo(f"Waiting list: {len(result.expired)} expired, "
-                   f"{len(result.offered)} new offers.")
+        with job_run("expire-waitlist-offers") as run:
+            require_public_address()  # offers are mailed with their accept link
+            result = waitlist.expire_offers(db.session, utcnow(),
+                                            app.config["WAITLIST_OFFER_HOURS"])
+            db.session.commit()
+            run.report(f"Waiting list: {len(result.expired)} expired, "
+                       f"{len(result.offered)} new offers.",
+                       expired=len(result.expired), offered=len(result.offered))
 
     @app.cli.command("send-mail")
     @click.option("--batch", default=100, show_default=True, help="At most this many messages.")
     def send_mail(batch: int) -> None:
         """Send due e-mail from the outbox (cron, every minute). Exit 1 if any failed this run:
         they stay queued and are retried with backoff."""
-        # Messages were written when queued; refusing here still matters: this job runs every
-        # minute, so it is where a deployment without its public address is caught at once.
-        require_public_address()
-        sent, failed = mailer.send_pending(db.session, mailer.SmtpConfig.from_app_config(
-            app.config), utcnow(), batch)
-        given_up = mailer.undeliverable_count(db.session)
-        db.session.rollback()
-        click.echo(f"Mail: {sent} sent, {failed} failed (will retry), "
-                   f"{given_up} undeliverable in total.")
-        if failed:
-            raise SystemExit(1)
+        with job_run("send-mail") as run:
+            # Messages were written when queued; refusing here still matters: this job runs
+            # every minute, so it is where a deployment without its address is caught at once.
+            require_public_address()
+            now = utcnow()
+            sent, failed = mailer.send_pending(db.session, mailer.SmtpConfig.from_app_config(
+                app.config), now, batch)
+            given_up = mailer.undeliverable_count(db.session)
+            backlog = mailer.backlog(db.session)
+            db.session.rollback()
+            age = backlog.oldest_age(utcnow())
+            run.report(f"Mail: {sent} sent, {failed} failed (will retry), "
+                       f"{given_up} undeliverable in total.",
+                       sent=sent, failed=failed, unsent=backlog.waiting,
+                       oldest_unsent_age_seconds=int(age.total_seconds()) if age else 0,
+                       undeliverable=given_up)
+            if failed:
+                run.fail()
+                raise SystemExit(1)
 
     @app.cli.command("queue-reminders")
     def queue_reminders() -> None:
         """Queue the day-before reminder for tomorrow's confirmed bookings (cron, daily; safe
         to run again: a booking is reminded once)."""
-        queued = notifications.queue_reminders(db.session, utcnow(), require_public_address())
-        db.session.commit()
-        click.echo(f"Reminders: {queued} queued.")
+        with job_run("queue-reminders") as run:
+            queued = notifications.queue_reminders(db.session, utcnow(),
+                                                   require_public_address())
+            db.session.commit()
+            run.report(f"Reminders: {queued} queued.", queued=queued)
