@@ -1,8 +1,10 @@
 """Booking-core CLI commands: `flask --app run init-db | check-integrity | make-migration |
-create-user | expire-waitlist-offers | send-mail | queue-reminders`.
+create-user | expire-waitlist-offers | send-mail | queue-reminders | backup | restore`.
 
 The scheduled ones print one monitor-readable line per run (:mod:`booking.job_log`)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -11,6 +13,7 @@ from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.job_log import job_run
 from booking.models import Role, StaffUser
+from booking.models import backup as backups
 from booking.models import migrate as schema
 from booking.models.db import db
 from booking.public_address import PublicAddressUnknown, public_base_url
@@ -123,3 +126,36 @@ def register(app: Flask) -> None:
                                                    require_public_address())
             db.session.commit()
             run.report(f"Reminders: {queued} queued.", queued=queued)
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(path_type=Path))
+    @click.option("--keep", type=click.IntRange(min=0), default=0,
+                  help="With PATH a directory: keep only the newest N backups there "
+                       "(0, the default: keep all).")
+    def backup(path: Path, keep: int) -> None:
+        """Back the database up to PATH while the app keeps serving: a new file, or a
+        directory to put a time-stamped one in (SQLite: the online backup API; PostgreSQL:
+        pg_dump in custom format)."""
+        with job_run("backup") as run:
+            try:
+                written = backups.backup_database(db.engine, path)
+                removed = (backups.prune_backups(written.parent,
+                                                 db.engine.url.get_backend_name(), keep)
+                           if path.is_dir() else [])
+            except backups.BackupError as error:
+                raise click.ClickException(str(error)) from None
+            run.report(f"Backup written to {written}.", path=str(written),
+                       bytes=written.stat().st_size, pruned=len(removed))
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def restore(path: Path) -> None:
+        """Restore the backup PATH into the configured database, which must be empty (no
+        tables). Then run init-db (to migrate an older backup) and check-integrity."""
+        db.session.remove()
+        try:
+            backups.restore_database(db.engine, path)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored {path}. Next: flask --app run init-db, then "
+                   f"flask --app run check-integrity.")
