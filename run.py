@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
-                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER",
-                "SQLITE_SYNCHRONOUS")
+                "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
+                "MAIL_SENDER", "MAIL_TIMEOUT", "SQLITE_SYNCHRONOUS", "TRUSTED_PROXIES",
+                "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
 ENV_FLAGS = ("RATELIMIT_ENABLED",)
 
@@ -32,6 +33,8 @@ def _default_config(instance_path: Path) -> dict:
         # FULL: a booking the user was told about survives a power cut, not only a crash of
         # the process (NORMAL). See booking/models/db.py and the README's Durability.
         "SQLITE_SYNCHRONOUS": "FULL",
+        # Reverse proxies in front whose X-Forwarded-* headers are believed (nginx: 1).
+        "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "booking" / "translations"),
@@ -39,6 +42,10 @@ def _default_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Flask-WTF's extra https-only check wants a same-site Referer on every POST, but pages
+        # holding a secret send none (Referrer-Policy: no-referrer), so behind https their own
+        # forms would fail. The CSRF token, SameSite=Lax cookies and HSTS protect the forms.
+        "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -97,6 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)
+    _wrap_transport(app)
     return app
 
 
@@ -133,6 +141,14 @@ def _register_blueprints(app: Flask) -> None:
     course_web.register(app)
     cli.register(app)
     course_cli.register(app)
+
+
+def _wrap_transport(app: Flask) -> None:
+    """Proxies, https cookies and log redaction: last, once every route exists."""
+    from booking.web import log_redaction, transport
+
+    transport.install(app)
+    log_redaction.install(app)
 
 
 def _register_request_hooks(app: Flask) -> None:
