@@ -4,6 +4,7 @@ naming commands and settings that exist."""
 from __future__ import annotations
 
 import configparser
+import getpass
 import logging
 import re
 import shutil
@@ -186,6 +187,29 @@ def test_every_scheduled_command_exists(app):
     assert {"send-mail", "queue-reminders", "expire-waitlist-offers", "backup",
             "purge"} <= scheduled
     assert scheduled - commands <= PENDING_COMMANDS
+
+
+def test_every_command_the_readme_names_exists(app):
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"(?:museum-flask|flask --app run) ([a-z][a-z-]+)", readme))
+    assert {"init-db", "send-mail", "backup", "restore", "check-integrity"} <= named
+    assert named - set(app.cli.commands) - {"run"} <= PENDING_COMMANDS
+
+
+def test_museum_flask_runs_a_command_with_the_services_settings(tmp_path):
+    settings = tmp_path / "museum.env"
+    settings.write_text(f"# as in /etc/museum/museum.env\nDATABASE_URL=sqlite:///{tmp_path}/m.db\n"
+                        'MAIL_SENDER="刘伯承同志纪念馆 <booking@example.org>"\n'
+                        "PUBLIC_BASE_URL=https://booking.example.org\nSECRET_KEY='a$b'\n")
+    env = {"PATH": "/usr/bin:/bin", "MUSEUM_HOME": str(ROOT), "MUSEUM_ENV": str(settings),
+           "MUSEUM_USER": getpass.getuser(),  # as root, "root": no switch of user
+           "MUSEUM_FLASK": str(Path(sys.executable).parent / "flask")}
+    for args in (["init-db"], ["check-integrity"]):
+        ran = subprocess.run([str(DEPLOY / "museum-flask"), *args], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "job=check-integrity status=ok" in ran.stdout
+    assert (tmp_path / "m.db").exists()
 
 
 def test_the_example_environment_names_only_settings_the_app_reads():
