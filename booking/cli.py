@@ -137,6 +137,9 @@ def register(app: Flask) -> None:
         directory to put a time-stamped one in (SQLite: the online backup API; PostgreSQL:
         pg_dump in custom format)."""
         with job_run("backup") as run:
+            if keep and not path.is_dir():
+                raise click.BadParameter("keeping the newest N needs PATH to be a directory",
+                                         param_hint="--keep")
             try:
                 written = backups.backup_database(db.engine, path)
                 removed = (backups.prune_backups(written.parent,

@@ -7,7 +7,7 @@ by printing exactly one logfmt line on standard output, whatever happened::
 
 ``status`` is ``ok``; ``failed`` when the job ran but did not do all of its work (it then exits
 1); ``refused`` when it would not start (a missing setting, a bad argument); ``error`` when it
-crashed. Under systemd the line lands in the journal (``journalctl -u museum-send-mail``),
+crashed. Under systemd the line lands in the journal (``journalctl -u museum-job@send-mail``),
 under cron in the log file the crontab appends to; a monitor alerts on a ``status`` other than
 ``ok`` or on the line not appearing at all.
 """

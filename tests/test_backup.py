@@ -111,6 +111,12 @@ def test_a_backup_never_overwrites_a_file(runner, tmp_path, pg_tools):
     assert existing.read_text() == "yesterday's backup"
 
 
+def test_keep_needs_a_directory(runner, tmp_path):
+    result = runner.invoke(args=["backup", str(tmp_path / "one.backup"), "--keep", "3"])
+    assert result.exit_code != 0 and "needs PATH to be a directory" in result.output
+    assert not (tmp_path / "one.backup").exists()
+
+
 def test_a_directory_gets_time_stamped_backups_and_keep_prunes_the_oldest(
         runner, tmp_path, backend, pg_tools):
     suffix = ".sqlite3" if backend == "sqlite" else ".pgdump"

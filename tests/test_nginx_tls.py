@@ -23,12 +23,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import free_port, make_app
+from requests.adapters import HTTPAdapter
 
 pytestmark = pytest.mark.slow
-
-requests = pytest.importorskip("requests")
-from requests.adapters import HTTPAdapter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ADDRESS = "127.0.0.2"

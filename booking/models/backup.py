@@ -136,7 +136,8 @@ def _backup_sqlite(database: Path, partial: Path) -> None:
 
 
 def _restore_sqlite(source: Path, database: Path) -> None:
-    backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
+    backup = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True,
+                             isolation_level=None)
     target = sqlite3.connect(database, isolation_level=None)
     try:
         verdict = backup.execute("PRAGMA integrity_check").fetchone()[0]
