@@ -1,10 +1,12 @@
 """The application factory: the one place the app is assembled.
 
-``python run.py`` serves it on 127.0.0.1:5000 (creating the SQLite database and demo data on
-first start); ``flask --app run …`` runs the CLI; gunicorn runs ``run:create_app()``.
+``python run.py [--host HOST] [--port PORT]`` serves it (127.0.0.1:5000 by default), creating
+the SQLite database and demo data on first start; ``flask --app run …`` runs the CLI; gunicorn
+runs ``run:create_app()`` (see deploy/).
 """
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 from pathlib import Path
@@ -15,7 +17,9 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
-                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER")
+                "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
+                "MAIL_SENDER", "MAIL_TIMEOUT", "SQLITE_SYNCHRONOUS", "TRUSTED_PROXIES",
+                "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
 ENV_FLAGS = ("RATELIMIT_ENABLED",)
 
@@ -23,7 +27,14 @@ ENV_FLAGS = ("RATELIMIT_ENABLED",)
 def _default_config(instance_path: Path) -> dict:
     return {
         "DATABASE_URL": f"sqlite:///{instance_path / 'museum.db'}",
-        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        # Empty: links follow the address each request came in on. Set it in production, where
+        # e-mails, reminders and certificates are written outside any request.
+        "PUBLIC_BASE_URL": "",
+        # FULL: a booking the user was told about survives a power cut, not only a crash of
+        # the process (NORMAL). See booking/models/db.py and the README's Durability.
+        "SQLITE_SYNCHRONOUS": "FULL",
+        # Reverse proxies in front whose X-Forwarded-* headers are believed (nginx: 1).
+        "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "booking" / "translations"),
@@ -31,6 +42,10 @@ def _default_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Flask-WTF's extra https-only check wants a same-site Referer on every POST, but pages
+        # holding a secret send none (Referrer-Policy: no-referrer), so behind https their own
+        # forms would fail. The CSRF token, SameSite=Lax cookies and HSTS protect the forms.
+        "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -45,6 +60,10 @@ def _default_config(instance_path: Path) -> dict:
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
         "NO_SHOW_SUSPENSION_DAYS": 90,
+        # /readyz calls the outbox stuck when its oldest unsent message is older than this,
+        # or when more messages than this gave up in the last 24 hours.
+        "HEALTH_MAIL_MAX_AGE_MINUTES": 30,
+        "HEALTH_MAIL_MAX_GIVEN_UP": 3,
     }
 
 
@@ -76,6 +95,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config[name] = os.environ[name].strip().lower() not in ("0", "false", "no", "off")
     if test_config:
         app.config.from_mapping(test_config)
+    from booking.public_address import check_base_url
+    check_base_url(app.config["PUBLIC_BASE_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["DATABASE_URL"])
@@ -87,6 +108,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)
+    _wrap_transport(app)
     return app
 
 
@@ -105,7 +127,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, synchronous=app.config["SQLITE_SYNCHRONOUS"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -125,6 +147,14 @@ def _register_blueprints(app: Flask) -> None:
     course_cli.register(app)
 
 
+def _wrap_transport(app: Flask) -> None:
+    """Proxies, https cookies and log redaction: last, once every route exists."""
+    from booking.web import log_redaction, transport
+
+    transport.install(app)
+    log_redaction.install(app)
+
+
 def _register_request_hooks(app: Flask) -> None:
     from booking.models.db import reset_deferred_transactions, set_deferred_transactions
 
@@ -140,9 +170,20 @@ def _register_request_hooks(app: Flask) -> None:
             reset_deferred_transactions(token)
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Serve the booking site for trying it out (production: gunicorn, see "
+                    "README). Creates the database and the demo data on first start.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    args = parser.parse_args(argv)
     application = create_app()
     with application.app_context():
         from courses.demo import ensure_demo_database
         ensure_demo_database()
-    application.run(host="127.0.0.1", port=5000)
+    application.run(host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

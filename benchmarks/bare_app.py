@@ -1,7 +1,8 @@
 """The baselines for benchmarks/booking.py: bare Flask endpoints that insert one row.
 
 Same server (gunicorn, sync workers), same SQLite settings as the app (WAL, busy timeout,
-synchronous=NORMAL, BEGIN IMMEDIATE for the write), same JSON body in, a JSON answer out —
+``PRAGMA synchronous`` from SQLITE_SYNCHRONOUS as the app reads it, BEGIN IMMEDIATE for the
+write), same JSON body in, a JSON answer out —
 and nothing else: no validation, no rules. Two flavours:
 
 - ``POST /insert``: the raw ``sqlite3`` module, the floor of what Python can do;
@@ -26,7 +27,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from booking.models.db import configure_engine  # noqa: E402
+from booking.models.db import configure_engine, sqlite_synchronous  # noqa: E402
 
 
 class _Base(DeclarativeBase):
@@ -45,6 +46,7 @@ class Visit(orm.Model):
     party_size: Mapped[int] = mapped_column(Integer)
 
 BUSY_TIMEOUT_MS = 30_000
+SYNCHRONOUS = sqlite_synchronous(os.environ.get("SQLITE_SYNCHRONOUS") or "FULL")
 SCHEMA = ("CREATE TABLE IF NOT EXISTS visit (id INTEGER PRIMARY KEY, slot_id INTEGER, "
           "organisation TEXT, phone TEXT, party_size INTEGER)")
 
@@ -57,7 +59,7 @@ def _connection(path: str) -> sqlite3.Connection:
         connection = sqlite3.connect(path, isolation_level=None)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         _local.connection = connection
     return connection
 
@@ -69,7 +71,7 @@ def create_app() -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     orm.init_app(app)
     with app.app_context():
-        configure_engine(orm.engine)
+        configure_engine(orm.engine, synchronous=SYNCHRONOUS)
         orm.create_all()
 
     @app.get("/")

@@ -1,6 +1,11 @@
 """Benchmark: online group bookings per second against a bare Flask insert, same server.
 
-Run from the repo root: python benchmarks/booking.py [--seconds 4] [--concurrency 16]
+Run from the repo root:
+python benchmarks/booking.py [--seconds 4] [--concurrency 16] [--synchronous FULL|NORMAL|both]
+
+``--synchronous`` (default: $SQLITE_SYNCHRONOUS, else both) chooses SQLite's
+``PRAGMA synchronous`` for the app and the baselines alike; with ``both`` every target runs
+once per mode, all in the same alternating rounds, and FULL's cost over NORMAL is printed.
 
 Both are served by gunicorn with 2 sync workers on a temporary SQLite file in WAL mode:
 the app (POST /api/v1/bookings: JSON validation, the booking rules, atomic seat claims on
@@ -42,7 +47,8 @@ WORKERS = 2
 ROUNDS = 2
 WARM_UP_SECONDS = 1.0
 REQUEST_TIMEOUT = 30
-HARD_LIMIT_SECONDS = 110  # a last resort if something hangs; a normal run takes ~35 s
+HARD_LIMIT_SECONDS = 110  # per mode; a last resort if something hangs (a mode takes ~35 s)
+MODES = ("FULL", "NORMAL")
 SLOT_TIMES = (clock(9), clock(10, 30), clock(14), clock(15, 30))
 DAYS = 5
 BIG = 1_000_000
@@ -54,7 +60,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def prepare_database(url: str) -> list[int]:
+def prepare_database(url: str, synchronous: str) -> list[int]:
     """`init-db` a fresh database and open DAYS x 4 slots that will never fill up."""
     from booking.clock import at_local, local_today
     from booking.models import Venue
@@ -63,7 +69,8 @@ def prepare_database(url: str) -> list[int]:
     from booking.rules.slots import SlotFacts, create_slot
     from run import create_app
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark"})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark",
+                      "SQLITE_SYNCHRONOUS": synchronous})
     with app.app_context():
         migrated = app.test_cli_runner().invoke(args=["init-db"])
         if migrated.exit_code != 0:
@@ -202,74 +209,100 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="per round and target")
     parser.add_argument("--concurrency", type=int, default=16, help="client threads")
+    parser.add_argument("--synchronous", type=str.upper, choices=(*MODES, "BOTH"),
+                        default=(os.environ.get("SQLITE_SYNCHRONOUS") or "both").upper(),
+                        help="SQLite PRAGMA synchronous (default: $SQLITE_SYNCHRONOUS or both)")
     args = parser.parse_args()
+    modes = MODES if args.synchronous == "BOTH" else (args.synchronous,)
     began = time.monotonic()
     signal.signal(signal.SIGALRM, _too_long)
-    signal.alarm(HARD_LIMIT_SECONDS)
+    signal.alarm(HARD_LIMIT_SECONDS * len(modes))
 
     with tempfile.TemporaryDirectory(prefix="booking-bench-") as tmp, ExitStack() as servers:
         tmp = Path(tmp)
-        url = f"sqlite:///{tmp / 'museum.db'}"
-        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="benchmark", RATELIMIT_ENABLED="0",
-                   BARE_DATABASE=str(tmp / "bare.db"))
-        env.pop("FLASK_APP", None)
-        bare_server, bare_port = servers.enter_context(gunicorn(
-            "bare_app:create_app()", env, tmp / "bare.log",
-            ("--pythonpath", str(ROOT / "benchmarks"))))
-        slot_ids = prepare_database(url)  # while the bare server boots
-        app_server, app_port = servers.enter_context(gunicorn("run:create_app()", env,
-                                                              tmp / "app.log"))
-        wait_until_ready(bare_server, bare_port, "/", tmp / "bare.log")
-        wait_until_ready(app_server, app_port, "/api/v1/openapi.json", tmp / "app.log")
+        targets, urls, logs = {}, {}, []
+        slot_ids: dict[str, list[int]] = {}
+        pending = []
+        for mode in modes:
+            url = f"sqlite:///{tmp / f'museum-{mode}.db'}"
+            env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="benchmark",
+                       RATELIMIT_ENABLED="0", BARE_DATABASE=str(tmp / f"bare-{mode}.db"),
+                       SQLITE_SYNCHRONOUS=mode)
+            env.pop("FLASK_APP", None)
+            bare_log, app_log = tmp / f"bare-{mode}.log", tmp / f"app-{mode}.log"
+            bare_server, bare_port = servers.enter_context(gunicorn(
+                "bare_app:create_app()", env, bare_log,
+                ("--pythonpath", str(ROOT / "benchmarks"))))
+            slot_ids[mode] = prepare_database(url, mode)  # while the bare server boots
+            app_server, app_port = servers.enter_context(gunicorn("run:create_app()", env,
+                                                                  app_log))
+            pending += [(bare_server, bare_port, "/", bare_log),
+                        (app_server, app_port, "/api/v1/openapi.json", app_log)]
+            urls[mode] = url
+            logs += [bare_log, app_log]
+            targets[(mode, "booking")] = (app_port, "/api/v1/bookings")
+            targets[(mode, "bare")] = (bare_port, "/insert")
+            targets[(mode, "bare_orm")] = (bare_port, "/insert-orm")
+        for server, port, path, log in pending:
+            wait_until_ready(server, port, path, log)
 
-        def bodies(rng):
-            return booking_body(slot_ids, rng)
+        def bodies_for(mode):
+            return lambda rng: booking_body(slot_ids[mode], rng)
 
-        targets = {"booking": (app_port, "/api/v1/bookings"), "bare": (bare_port, "/insert"),
-                   "bare_orm": (bare_port, "/insert-orm")}
-        totals = {name: {"ok": 0, "refused": 0, "failed": 0, "seconds": 0.0}
-                  for name in targets}
-        answered = 0  # every booking answered 201, warm-up included, must be stored
-        for name, (port, path) in targets.items():  # warm every worker up, not timed
-            warm = load(port, path, bodies, WARM_UP_SECONDS, args.concurrency)
-            totals[name]["refused"] += warm["refused"]
-            totals[name]["failed"] += warm["failed"]
-            answered += warm["ok"] if name == "booking" else 0
+        totals = {key: {"ok": 0, "refused": 0, "failed": 0, "seconds": 0.0} for key in targets}
+        answered = dict.fromkeys(modes, 0)  # bookings answered 201, warm-up included
+        for key, (port, path) in targets.items():  # warm every worker up, not timed
+            warm = load(port, path, bodies_for(key[0]), WARM_UP_SECONDS, args.concurrency)
+            totals[key]["refused"] += warm["refused"]
+            totals[key]["failed"] += warm["failed"]
+            answered[key[0]] += warm["ok"] if key[1] == "booking" else 0
         for _ in range(ROUNDS):
-            for name, (port, path) in targets.items():
-                result = load(port, path, bodies, args.seconds, args.concurrency)
-                for key, value in result.items():
-                    totals[name][key] += value
-        logs = {name: (tmp / f"{'app' if name == 'booking' else 'bare'}.log").read_text()
-                for name in ("booking", "bare")}
+            for key, (port, path) in targets.items():
+                result = load(port, path, bodies_for(key[0]), args.seconds, args.concurrency)
+                for name, value in result.items():
+                    totals[key][name] += value
+        log_text = [log.read_text() for log in logs]
         servers.close()
-        stored, drift = check_database(url)
+        stored = {mode: check_database(urls[mode]) for mode in modes}
     signal.alarm(0)
 
-    rate = {name: t["ok"] / t["seconds"] for name, t in totals.items()}
-    raw_ratio = rate["booking"] / rate["bare"] if rate["bare"] else 0.0
-    ratio = rate["booking"] / rate["bare_orm"] if rate["bare_orm"] else 0.0
-    print(f"gunicorn {WORKERS} sync workers, SQLite (WAL), {args.concurrency} clients, "
-          f"{ROUNDS} x {args.seconds:g} s per target, alternating")
-    for name, label in (("booking", "bookings (POST /api/v1/bookings)"),
-                        ("bare_orm", "bare Flask + SQLAlchemy insert"),
-                        ("bare", "bare Flask + raw sqlite3 insert")):
-        t = totals[name]
-        print(f"  {label:34} {rate[name]:8.1f} /s   ({t['ok']} ok, {t['refused']} refused, "
-              f"{t['failed']} failed)")
-    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    print(f"  ratio bookings / bare (stack)      {ratio:8.2f}     ({verdict} target "
-          f"{TARGET_RATIO})")
-    print(f"  ratio bookings / bare (raw sqlite3){raw_ratio:8.2f}     (for reference)")
-    answered += totals["booking"]["ok"]
-    print(f"  {stored} bookings stored of {answered} confirmed (warm-up included), counters "
-          f"{drift or 'agree'}; total run time {time.monotonic() - began:.1f} s")
-    bad = (any(t["failed"] or t["refused"] for t in totals.values()) or drift
-           or stored != answered)
-    if bad or any("database is locked" in text for text in logs.values()):
-        print("Some requests failed; server logs:\n" + "\n".join(logs.values())[-4000:])
+    rate = {key: t["ok"] / t["seconds"] for key, t in totals.items()}
+    bad = False
+    below_target = False
+    for mode in modes:
+        raw_ratio = (rate[(mode, "booking")] / rate[(mode, "bare")]
+                     if rate[(mode, "bare")] else 0.0)
+        ratio = (rate[(mode, "booking")] / rate[(mode, "bare_orm")]
+                 if rate[(mode, "bare_orm")] else 0.0)
+        print(f"gunicorn {WORKERS} sync workers, SQLite (WAL, synchronous={mode}), "
+              f"{args.concurrency} clients, {ROUNDS} x {args.seconds:g} s per target, "
+              f"alternating")
+        for name, label in (("booking", "bookings (POST /api/v1/bookings)"),
+                            ("bare_orm", "bare Flask + SQLAlchemy insert"),
+                            ("bare", "bare Flask + raw sqlite3 insert")):
+            t = totals[(mode, name)]
+            print(f"  {label:34} {rate[(mode, name)]:8.1f} /s   ({t['ok']} ok, "
+                  f"{t['refused']} refused, {t['failed']} failed)")
+        verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+        print(f"  ratio bookings / bare (stack)      {ratio:8.2f}     ({verdict} target "
+              f"{TARGET_RATIO})")
+        print(f"  ratio bookings / bare (raw sqlite3){raw_ratio:8.2f}     (for reference)")
+        count, drift = stored[mode]
+        confirmed = answered[mode] + totals[(mode, "booking")]["ok"]
+        print(f"  {count} bookings stored of {confirmed} confirmed (warm-up included), "
+              f"counters {drift or 'agree'}")
+        bad = bad or bool(drift) or count != confirmed
+        below_target = below_target or ratio < TARGET_RATIO
+    if len(modes) == 2:
+        full, normal = rate[("FULL", "booking")], rate[("NORMAL", "booking")]
+        print(f"synchronous=FULL books {full:.1f}/s, NORMAL {normal:.1f}/s: FULL runs at "
+              f"{full / normal:.0%} of NORMAL" if normal else "no NORMAL bookings measured")
+    print(f"total run time {time.monotonic() - began:.1f} s")
+    bad = bad or any(t["failed"] or t["refused"] for t in totals.values())
+    if bad or any("database is locked" in text for text in log_text):
+        print("Some requests failed; server logs:\n" + "\n".join(log_text)[-4000:])
         return 1
-    return 0 if ratio >= TARGET_RATIO else 1
+    return 1 if below_target else 0
 
 
 if __name__ == "__main__":

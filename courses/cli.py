@@ -29,15 +29,18 @@ def register(app: Flask) -> None:
                                               "and seal; without it, a built-in sample.")
     def certificate_preview_command(name: str, out: Path, venue: str) -> None:
         """Render a specimen certificate with NAME to a PDF, to check the design and the fonts."""
+        from booking.cli import require_public_address
         from booking.models import Venue
         from booking.render.fonts import missing_characters
         from courses.render.certificates import render_certificate
         from courses.rules.issuing import specimen_data
 
+        # Its QR code links to the verification page: on the real address, or not at all.
+        base_url = require_public_address()
         place = db.session.scalar(select(Venue).filter_by(code=venue.upper())) if venue else None
         if venue and place is None:
             raise click.BadParameter(f"no venue with code {venue!r}", param_hint="--venue")
-        data = specimen_data(name, current_app.config["PUBLIC_BASE_URL"], place,
+        data = specimen_data(name, base_url, place,
                              current_app.config.get("SEAL_IMAGES") or {})
         out.write_bytes(render_certificate(data))
         click.echo(f"Wrote {out} ({out.stat().st_size:,} bytes).")

@@ -7,7 +7,9 @@
 # SQLite in instance/ is the default. For PostgreSQL (psycopg 3):
 # DATABASE_URL = "postgresql+psycopg://museum@127.0.0.1:5432/museum"
 
-# The public address, used in e-mails, calendar files and certificate QR codes.
+# The public address, used in e-mails, calendar files and certificate QR codes. Unset, pages
+# link to the address each request came in on, and send-mail, queue-reminders,
+# expire-waitlist-offers and certificate-preview refuse to run. Set it in production.
 # PUBLIC_BASE_URL = "https://booking.example.org"
 
 # Rate-limit storage; use Redis when several app servers run.

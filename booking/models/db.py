@@ -35,6 +35,11 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: ``PRAGMA synchronous`` in WAL mode. FULL syncs the write-ahead log to disk at every commit:
+#: a committed booking survives a power cut or an OS crash. NORMAL syncs only at checkpoints:
+#: it survives the process being killed, but a power cut can lose the last commits (never the
+#: database's consistency). Chosen by the ``SQLITE_SYNCHRONOUS`` setting.
+SQLITE_SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 
 _deferred_begin: ContextVar[bool] = ContextVar("deferred_begin", default=False)
 
@@ -58,8 +63,17 @@ def reset_deferred_transactions(token) -> None:
     _deferred_begin.reset(token)
 
 
-def configure_engine(engine: Engine) -> None:
+def sqlite_synchronous(value: str) -> str:
+    """The ``SQLITE_SYNCHRONOUS`` setting checked: FULL or NORMAL (any case)."""
+    mode = str(value).strip().upper()
+    if mode not in SQLITE_SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be FULL or NORMAL, not {value!r}")
+    return mode
+
+
+def configure_engine(engine: Engine, synchronous: str = "FULL") -> None:
     """Install per-connection settings. Idempotent per engine."""
+    synchronous = sqlite_synchronous(synchronous)
     if engine.dialect.name != "sqlite" or getattr(engine, "_museum_configured", False):
         return
     engine._museum_configured = True  # type: ignore[attr-defined]
@@ -73,7 +87,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -5,7 +5,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
 from booking.models.db import db
 
@@ -36,3 +39,15 @@ def make_migration(message: str) -> None:
 
 def database_is_empty() -> bool:
     return not inspect(db.engine).has_table("venue")
+
+
+def head_revisions() -> tuple[str, ...]:
+    """The newest revision(s) the code's migrations define."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
+
+
+def current_revisions(connection: Connection) -> tuple[str, ...]:
+    """The revision(s) the database is at (empty when it was never migrated)."""
+    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))

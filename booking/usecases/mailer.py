@@ -29,7 +29,7 @@ import ssl
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
@@ -116,10 +116,33 @@ def send_pending(session: Session, smtp_config: SmtpConfig, now: datetime, batch
     return sent, failed
 
 
-def undeliverable_count(session: Session) -> int:
-    """Messages that gave up after MAX_ATTEMPTS (kept, unsent, with their last error)."""
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= MAX_ATTEMPTS))
+def undeliverable_count(session: Session, created_since: datetime | None = None) -> int:
+    """Messages that gave up after MAX_ATTEMPTS (kept, unsent, with their last error); only
+    those created since ``created_since`` when given."""
+    query = select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= MAX_ATTEMPTS)
+    if created_since is not None:
+        query = query.where(OutboxMessage.created_at >= created_since)
+    return session.scalar(query)
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """Messages still to be sent (not given up): how many, and since when the oldest waits."""
+    waiting: int
+    oldest_created_at: datetime | None
+
+    def oldest_age(self, now: datetime) -> timedelta | None:
+        return now - self.oldest_created_at if self.oldest_created_at else None
+
+
+def backlog(session: Session) -> OutboxBacklog:
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)).one()
+    if oldest is not None and oldest.tzinfo is None:  # an aggregate skips the column's type
+        oldest = oldest.replace(tzinfo=UTC)
+    return OutboxBacklog(waiting=waiting, oldest_created_at=oldest)
 
 
 # --- one message ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ and nothing leaves the building before the commit, because only ``flask --app ru
 
 Rendering needs an application context (templates, Flask-Babel) but no request: messages are
 rendered in the recipient's language (``Booking.language`` / ``WaitlistEntry.language``) with
-``force_locale``, and links are built on ``PUBLIC_BASE_URL`` (or the ``base_url`` passed in).
+``force_locale``, and links are built on the ``base_url`` passed in, else the public address
+(:func:`booking.public_address.public_base_url`: ``PUBLIC_BASE_URL``, or the request's own
+address when it is unset; outside a request an unset address raises rather than guess one).
 
 Which link a message carries. A booking's manage token exists in clear only at the moment
 the booking is made (or its link is recovered): it is stored hashed. So only the message sent
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 from booking.clock import local, local_today
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
 from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
+from booking.public_address import configured_base_url, public_base_url
 from booking.render.ics import render_booking_ics
 from booking.rules import opening
 from booking.rules.booking_event import booking_event
@@ -179,7 +182,7 @@ def _add(session: Session, message: OutboxMessage) -> OutboxMessage:
 # --- rendering -----------------------------------------------------------------------------
 
 def _base(base_url: str | None) -> str:
-    return (base_url or current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return (base_url or public_base_url()).rstrip("/")
 
 
 def _language(language: str | None) -> str:
@@ -259,5 +262,5 @@ def _booking_ics(booking: Booking) -> tuple[str, str, str]:
     and SEQUENCE, so importing it updates an entry imported earlier), without the link."""
     # The UID's host is the configured public address, as on the manage page, whatever base
     # the message's links were given.
-    body = render_booking_ics(booking_event(booking, _base(None))).decode("utf-8")
+    body = render_booking_ics(booking_event(booking, configured_base_url())).decode("utf-8")
     return f"booking-{booking.display_reference}.ics", "text/calendar", body
