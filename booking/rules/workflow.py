@@ -128,7 +128,8 @@ def find_or_create_organisation(session: Session, details: OrganisationDetails) 
     return organisation
 
 
-def _clean_names(names: list[str], party_size: int) -> list[str]:
+def clean_names(names: list[str], party_size: int) -> list[str]:
+    """Tidy an attendee list; refuse more names than people or over-long names."""
     cleaned = [" ".join(n.split()) for n in names if n and n.strip()]
     if len(cleaned) > party_size:
         raise BookingError("too_many_attendees",
@@ -158,7 +159,7 @@ def create_booking(session: Session, request: BookingRequest,
     if slot is None:
         raise NotFound(_l("该场次不存在。"))
     check_slot_bookable(session, slot, request.party_size, now)
-    names = _clean_names(request.attendee_names, request.party_size)
+    names = clean_names(request.attendee_names, request.party_size)
     organisation = find_or_create_organisation(session, request.organisation)
     check_not_suspended(organisation, local_today(now, slot.venue.tz))
     capacity.claim_seats(session, slot, request.party_size)
@@ -233,12 +234,13 @@ def transition_booking(session: Session, booking: Booking, from_states, now: dat
     """Change a booking only if it is still in ``from_states`` holding the seats we saw.
 
     One conditional UPDATE: of two racing changes (an organisation cancelling while staff
-    decline, two clicks), exactly one wins, so seats are never released twice.
+    decline or move it, two clicks), exactly one wins, so seats are never released twice
+    (nor released from a slot the booking has just left).
     """
     changed = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.state.in_(from_states),
-               Booking.seats == booking.seats)
+               Booking.seats == booking.seats, Booking.slot_id == booking.slot_id)
         .values(sequence=Booking.sequence + 1, updated_at=now, **values)
         .execution_options(synchronize_session=False))
     session.expire(booking)
@@ -306,15 +308,20 @@ def change_party_size(session: Session, booking: Booking, party_size: int,
         on_seats_freed(session, booking.slot, now)
 
 
+def set_attendee_names(booking: Booking, cleaned: list[str]) -> None:
+    """Set the list to ``cleaned`` names, keeping the records (and attendance) of names that
+    stay."""
+    existing = {a.name: a for a in booking.attendees}
+    booking.attendees = [existing.pop(n, None) or Attendee(name=n) for n in cleaned]
+    for position, attendee in enumerate(booking.attendees):
+        attendee.position = position
+
+
 def replace_attendees(session: Session, booking: Booking, names: list[str],
                       now: datetime | None = None) -> None:
     """Set the attendee list, keeping the records (and attendance) of names that stay."""
     now = now or utcnow()
     _require_changeable(booking, now)
-    cleaned = _clean_names(names, booking.party_size)
-    existing = {a.name: a for a in booking.attendees}
-    booking.attendees = [existing.pop(n, None) or Attendee(name=n) for n in cleaned]
-    for position, attendee in enumerate(booking.attendees):
-        attendee.position = position
+    set_attendee_names(booking, clean_names(names, booking.party_size))
     _touch(booking, now)
     session.flush()

@@ -35,9 +35,10 @@ from booking.rules import opening
 from booking.rules.booking_event import booking_event
 
 BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
-                          "cancelled_by_museum", "reminder", "certificates_ready"]
+                          "cancelled_by_museum", "reminder", "certificates_ready", "changed",
+                          "moved"]
 BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancelled_by_museum",
-                      "reminder", "certificates_ready")
+                      "reminder", "certificates_ready", "changed", "moved")
 WAITLIST_OFFER = "waitlist_offer"
 WAITLIST_CLOSED = "waitlist_closed"
 #: Bookings that get the day-before reminder.
