@@ -113,6 +113,19 @@ class VenueDay(db.Model):
         return self.capacity - self.taken
 
 
+class CalendarCorrection(db.Model):
+    """A staff correction to the national working-day calendar on one day, on top of the
+    ``holidays`` package: an extra holiday (``working_day`` False) or a make-up workday
+    (调休, True) announced after the package's data was published. Used by the lead-time
+    rule and the calendar alike."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    working_day: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class SlotState(enum.Enum):
     OPEN = "open"
     CLOSED = "closed"        # no new bookings; existing ones stand

@@ -181,6 +181,7 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
     connection = session.connection()
     booking_id = connection.execute(insert(Booking.__table__).values(
         reference=_unused_reference(connection), manage_token_hash=tokens.hash_secret(token),
+        pass_code=tokens.new_pass_code(),
         slot_id=slot.id, organisation_id=organisation.id, party_size=request.party_size,
         seats=request.party_size, state=state, contact_name=request.contact_name.strip(),
         contact_phone=normalise_phone(request.contact_phone),

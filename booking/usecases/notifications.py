@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from booking.clock import local, local_today
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
 from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
+from booking.render.booking_pass import qr_svg
 from booking.render.ics import render_booking_ics
 from booking.rules import opening
 from booking.rules.booking_event import booking_event
@@ -41,6 +42,8 @@ BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancell
                       "reminder", "certificates_ready", "changed", "moved")
 WAITLIST_OFFER = "waitlist_offer"
 WAITLIST_CLOSED = "waitlist_closed"
+#: Messages that carry the door pass (the QR as an SVG attachment).
+PASS_MAIL_KINDS = ("confirmed", "moved")
 #: Bookings that get the day-before reminder.
 REMINDED_STATES = (BookingState.CONFIRMED,)
 
@@ -63,7 +66,8 @@ def queue_booking_mail(session: Session, booking: Booking, kind: BookingMailKind
     base_url = _base(base_url)
     with force_locale(_language(booking.language)):
         context = _booking_context(booking, base_url, manage_token)
-        attachment = _reminder_ics(booking) if kind == "reminder" else None
+        attachment = (_reminder_ics(booking) if kind == "reminder"
+                      else _pass_svg(booking) if kind in PASS_MAIL_KINDS else None)
         subject, body = _render(kind, context)
     message = OutboxMessage(recipient=booking.contact_email.strip(), subject=subject,
                             body_text=body, kind=kind)
@@ -235,6 +239,14 @@ def _tidy(text: str) -> str:
     """Templates may leave trailing spaces and runs of blank lines: trim them."""
     lines = [line.rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def _pass_svg(booking: Booking) -> tuple[str, str, str] | None:
+    """(file name, type, text) of the booking's door pass QR, or None without a pass code."""
+    if not booking.pass_code:
+        return None
+    return (f"pass-{booking.display_reference}.svg", "image/svg+xml",
+            qr_svg(booking.pass_code, 300))
 
 
 def _reminder_ics(booking: Booking) -> tuple[str, str, str]:

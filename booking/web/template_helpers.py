@@ -10,6 +10,7 @@ from babel import dates as babel_dates
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from booking.clock import MUSEUM_TZ, local
 from booking.i18n import (
@@ -20,6 +21,7 @@ from booking.i18n import (
     localized,
 )
 from booking.models import AuditEntry
+from booking.render.booking_pass import qr_svg
 from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.identifiers import mask_phone
 from booking.rules.vocabulary import (
@@ -44,6 +46,11 @@ def staff_link(endpoint: str, **values) -> str | None:
     if roles is None or not current_user.is_authenticated or not current_user.has_role(*roles):
         return None
     return url
+
+
+def pass_qr(code: str | None, label: str = "", size_px: int = 200) -> Markup:
+    """A booking's door pass as inline SVG (no style, no script: fine under the CSP)."""
+    return Markup(qr_svg(code, size_px, label)) if code else Markup("")
 
 
 def shanghai_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -112,7 +119,7 @@ def _remember_language_from_query(response):
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
-GLOBALS = (staff_link, audit_changes, mask_phone, localized, current_language, weekday_name,
+GLOBALS = (staff_link, audit_changes, pass_qr, mask_phone, localized, current_language, weekday_name,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
            programme_kind_label, availability_label, weekday_label, few_seats_left)
