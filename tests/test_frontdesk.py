@@ -279,3 +279,34 @@ def test_a_move_and_a_cancel_of_one_booking_at_once_leave_the_counters_exact(
         assert taken == (0, 0)
     else:
         assert outcomes == ["move"] and taken == (0, 20)
+
+
+# --- reachability -----------------------------------------------------------------------------
+
+def test_a_full_session_offers_the_waiting_list_on_the_day_and_booking_pages(
+        client, create_slot, create_booking):
+    slot = create_slot(capacity=10)
+    create_booking(slot, 10)
+    for url in (f"/venues/{slot.venue.code}/days/{slot.day.isoformat()}",
+                f"/slots/{slot.id}/book"):
+        page = client.get(url).get_data(as_text=True)
+        assert f'href="/slots/{slot.id}/waitlist"' in page, url
+
+
+def test_staff_nav_counts_bookings_awaiting_approval_and_links_the_front_desk(
+        client, login, create_slot, create_booking, desk):
+    slot = create_slot(requires_approval=True)
+    create_booking(slot, 10)
+    create_booking(slot, 12, organisation_name="开州区文峰街道党工委")
+    login(desk)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert '<span class="nav-count"' in page and ">2</span>" in page
+    for endpoint in ("/staff/search", "/staff/bookings/new", "/staff/door",
+                     "/staff/working-days"):
+        assert f'href="{endpoint}"' in page
+
+
+def test_home_and_nav_lead_visitors_to_my_booking_and_certificates(client, create_venue):
+    create_venue()
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/find"' in page and 'href="/certificates"' in page

@@ -29,7 +29,7 @@ from booking.models import (
     SlotState,
     VenueDay,
 )
-from booking.rules import capacity, opening, tokens
+from booking.rules import capacity, opening, tokens, working_days
 from booking.rules.identifiers import normalise_phone
 
 MAX_ATTENDEE_NAME = 60
@@ -63,11 +63,13 @@ class BookingRequest:
 
 
 def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | None = None,
-                                override: VenueDay | None | bool = False) -> None:
+                                override: VenueDay | None | bool = False,
+                                corrections: opening.Corrections | None = None) -> None:
     """Raise BookingError unless the slot takes bookings now (open, future, in the window).
 
-    ``override`` may pass the slot's VenueDay (or None) when the caller prefetched it, to
-    save a query per slot on calendar pages; by default it is looked up.
+    ``override`` may pass the slot's VenueDay (or None), and ``corrections`` the staff's
+    working-day corrections, when the caller prefetched them, to save queries per slot on
+    calendar pages; by default they are looked up.
     """
     now = now or utcnow()
     venue = slot.venue
@@ -79,7 +81,10 @@ def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | No
         override = session.scalar(select(VenueDay).filter_by(venue_id=venue.id, day=slot.day))
     if opening.day_status(venue, slot.day, override) is not opening.DayStatus.OPEN:
         raise BookingError("venue_closed", _l("场馆当天不接待团体预约。"))
-    window = opening.booking_window(venue, local_today(now, venue.tz), slot)
+    today = local_today(now, venue.tz)
+    if corrections is None:
+        corrections = working_days.corrections_from(session, today)
+    window = opening.booking_window(venue, today, slot, corrections)
     if slot.day < window.first_day:
         raise BookingError("too_soon", _l("请至少提前 %(days)s 个工作日预约（最早可约 %(first)s）。",
                                           days=slot.min_working_days_ahead

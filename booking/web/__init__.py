@@ -11,7 +11,13 @@ def register(app: Flask) -> None:
     and error handlers on ``app``."""
     from booking.web import commit_point, errors, public, staff, template_helpers
     from booking.web.public import manage, pages, waitlist  # noqa: F401  (route modules)
-    from booking.web.staff import door, frontdesk, roster, statistics  # noqa: F401
+    from booking.web.staff import (  # noqa: F401
+        door,
+        frontdesk,
+        roster,
+        statistics,
+        working_days,
+    )
     from booking.web.staff import pages as staff_pages  # noqa: F401
     from booking.web.staff import waitlist as staff_waitlist  # noqa: F401
 
