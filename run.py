@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
-                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER")
+                "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER",
+                "STAFF_DIGEST_EMAIL", "STAFF_DIGEST_HOURS")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
 ENV_FLAGS = ("RATELIMIT_ENABLED",)
 
@@ -44,6 +45,10 @@ def _default_config(instance_path: Path) -> dict:
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
         "NO_SHOW_SUSPENSION_DAYS": 90,
+        # The staff digest of bookings awaiting approval (`flask queue-pending-digest`): to
+        # whom (comma-separated; empty: no digest) and at most how often, per venue.
+        "STAFF_DIGEST_EMAIL": "",
+        "STAFF_DIGEST_HOURS": 4,
     }
 
 

@@ -1,6 +1,8 @@
 """Booking-core CLI commands: `flask --app run init-db | check-integrity | make-migration |
-create-user | expire-waitlist-offers | send-mail | queue-reminders`."""
+create-user | expire-waitlist-offers | send-mail | queue-reminders | queue-pending-digest`."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 from flask import Flask
@@ -11,7 +13,7 @@ from booking.models import Role, StaffUser
 from booking.models import migrate as schema
 from booking.models.db import db
 from booking.rules import accounts, capacity
-from booking.usecases import bookings, mailer, staff, waitlist
+from booking.usecases import bookings, frontdesk, mailer, staff, waitlist
 from booking.usecases.transaction import unit_of_work
 
 
@@ -83,6 +85,18 @@ def register(app: Flask) -> None:
                    f"{given_up} undeliverable in total.")
         if failed:
             raise SystemExit(1)
+
+    @app.cli.command("queue-pending-digest")
+    def queue_pending_digest() -> None:
+        """Mail staff the new bookings awaiting approval, per venue, at most once per
+        STAFF_DIGEST_HOURS (cron, e.g. hourly) to STAFF_DIGEST_EMAIL."""
+        recipients = [a.strip() for a in str(app.config.get("STAFF_DIGEST_EMAIL") or "")
+                      .split(",") if a.strip()]
+        interval = timedelta(hours=float(app.config.get("STAFF_DIGEST_HOURS") or 4))
+        with unit_of_work():
+            venues = frontdesk.queue_pending_digests(db.session, utcnow(), recipients, interval,
+                                                     app.config["PUBLIC_BASE_URL"])
+        click.echo(f"Pending digests: {venues} venues.")
 
     @app.cli.command("queue-reminders")
     def queue_reminders() -> None:

@@ -7,7 +7,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking.clock import local_today
+from booking.clock import local_today, utcnow
 from booking.errors import BookingError
 from booking.models import (
     AuditEntry,
@@ -310,3 +310,31 @@ def test_home_and_nav_lead_visitors_to_my_booking_and_certificates(client, creat
     create_venue()
     page = client.get("/").get_data(as_text=True)
     assert 'href="/find"' in page and 'href="/certificates"' in page
+
+
+# --- the staff digest of pending bookings -----------------------------------------------------
+
+def test_staff_get_one_digest_per_interval_of_new_pending_bookings(app, runner, create_slot,
+                                                                   create_booking):
+    app.config.update(STAFF_DIGEST_EMAIL="desk@lbc.example.cn", STAFF_DIGEST_HOURS=4)
+    slot = create_slot(requires_approval=True)
+    first, _ = create_booking(slot, 10)
+
+    def digests() -> list[OutboxMessage]:
+        db.session.expire_all()
+        return list(db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "pending_digest").order_by(OutboxMessage.id)))
+
+    assert "1 venues" in runner.invoke(args=["queue-pending-digest"]).output
+    (digest,) = digests()
+    assert digest.recipient == "desk@lbc.example.cn" and first.display_reference in digest.body_text
+    create_booking(slot, 12, organisation_name="开州区文峰街道党工委")
+    runner.invoke(args=["queue-pending-digest"])
+    assert len(digests()) == 1  # not again within the interval
+    later_run = utcnow() + timedelta(hours=5)
+    assert frontdesk.queue_pending_digests(db.session, later_run, ["desk@lbc.example.cn"],
+                                           timedelta(hours=4)) == 1
+    db.session.commit()
+    later = digests()[-1]
+    assert len(digests()) == 2 and "文峰" in later.body_text
+    assert first.display_reference not in later.body_text  # only what is new

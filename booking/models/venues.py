@@ -59,6 +59,9 @@ class Venue(db.Model):
     max_days_ahead: Mapped[int] = mapped_column(Integer, default=30)
     cancel_days_before: Mapped[int] = mapped_column(Integer, default=1)
     issuing_unit: Mapped[str] = mapped_column(String(100), default="")
+    # When the staff digest of bookings awaiting approval was last queued for this venue
+    # (`flask queue-pending-digest`): the next one lists what arrived since.
+    pending_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="venue", order_by="Room.position")

@@ -7,10 +7,13 @@ See :mod:`booking.usecases`.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from booking.models import Booking, Slot, StaffUser
-from booking.rules import frontdesk, workflow
+from booking.models import Booking, Slot, StaffUser, Venue
+from booking.rules import approval, frontdesk, workflow
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
@@ -54,3 +57,30 @@ def cancel_by_museum_for_booking(session: Session, booking: Booking, reason: str
     """Staff cancel one booking with a reason the organisation reads; seats to the queue."""
     frontdesk.cancel_for_museum(session, booking, reason, user, on_seats_freed=seats_freed_hook())
     notifications.queue_booking_mail(session, booking, "cancelled_by_museum")
+
+
+def queue_pending_digests(session: Session, now: datetime, recipients: list[str],
+                          interval: timedelta, base_url: str | None = None) -> int:
+    """The job behind ``flask queue-pending-digest``: per venue, at most once per
+    ``interval``, one message listing the bookings that started waiting for approval since
+    the last digest. Each venue's mark moves by a conditional UPDATE, so overlapping runs
+    never queue one digest twice. Returns how many venues got one."""
+    if not recipients:
+        return 0
+    sent = 0
+    for venue in session.scalars(select(Venue).order_by(Venue.position, Venue.id)).all():
+        since = venue.pending_digest_at
+        if since is not None and now - since < interval:
+            continue
+        waiting = approval.pending_since(session, venue, since)
+        if not waiting:
+            continue
+        claimed = session.execute(
+            update(Venue).where(Venue.id == venue.id, Venue.pending_digest_at.is_(None)
+                                if since is None else Venue.pending_digest_at == since)
+            .values(pending_digest_at=now).execution_options(synchronize_session=False))
+        session.expire(venue, ["pending_digest_at"])
+        if claimed.rowcount == 1:
+            notifications.queue_pending_digest(session, venue, waiting, recipients, base_url)
+            sent += 1
+    return sent

@@ -42,6 +42,7 @@ BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancell
                       "reminder", "certificates_ready", "changed", "moved")
 WAITLIST_OFFER = "waitlist_offer"
 WAITLIST_CLOSED = "waitlist_closed"
+PENDING_DIGEST = "pending_digest"
 #: Messages that carry the door pass (the QR as an SVG attachment).
 PASS_MAIL_KINDS = ("confirmed", "moved")
 #: Bookings that get the day-before reminder.
@@ -124,6 +125,26 @@ def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
         subject, body = _render(WAITLIST_CLOSED, context)
     return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
                                        body_text=body, kind=WAITLIST_CLOSED))
+
+
+def queue_pending_digest(session: Session, venue, bookings: list[Booking], recipients: list[str],
+                         base_url: str | None = None) -> int:
+    """One message to each staff address: the venue's new bookings awaiting approval, each
+    with its staff link. Staff read it in the source language. Returns how many were queued."""
+    base_url = _base(base_url)
+    with force_locale(DEFAULT_LANGUAGE):
+        groups = [{"reference": b.display_reference, "organisation": b.organisation.name,
+                   "party_size": b.party_size, "when": _local_text(b.slot.starts_at, b.slot),
+                   "programme": localized(b.slot, "title"),
+                   "url": absolute_url(base_url, "staff.booking_detail", reference=b.reference)}
+                  for b in bookings]
+        subject, body = _render(PENDING_DIGEST, {
+            "venue": localized(venue, "name"), "groups": groups,
+            "approvals_url": absolute_url(base_url, "staff.approvals")})
+    for recipient in recipients:
+        _add(session, OutboxMessage(recipient=recipient, subject=subject, body_text=body,
+                                    kind=PENDING_DIGEST))
+    return len(recipients)
 
 
 def queue_certificates_ready(session: Session, bookings: Iterable[Booking],

@@ -1,7 +1,8 @@
 """Door passes and working-day corrections.
 
 Every booking gets an opaque pass code (the QR on its confirmation; existing bookings are
-given one here), and staff may correct the national working-day calendar day by day.
+given one here); staff may correct the national working-day calendar day by day; a venue
+remembers when its staff digest of pending bookings was last queued.
 
 Revision ID: c2d2c96206fe
 Revises: f7d73dddd87a
@@ -37,6 +38,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_correction')),
     sa.UniqueConstraint('day', name=op.f('uq_calendar_correction_day'))
     )
+    with op.batch_alter_table('venue', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pending_digest_at', booking.models.db.UTCDateTime(),
+                                      nullable=True))
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pass_code', sa.String(length=32), nullable=True))
 
@@ -55,4 +59,6 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('uq_booking_pass_code'), type_='unique')
         batch_op.drop_column('pass_code')
 
+    with op.batch_alter_table('venue', schema=None) as batch_op:
+        batch_op.drop_column('pending_digest_at')
     op.drop_table('calendar_correction')
