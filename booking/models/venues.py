@@ -58,6 +58,9 @@ class Venue(db.Model):
     min_working_days_ahead: Mapped[int] = mapped_column(Integer, default=2)
     max_days_ahead: Mapped[int] = mapped_column(Integer, default=30)
     cancel_days_before: Mapped[int] = mapped_column(Integer, default=1)
+    # How many pending or confirmed bookings for days to come one organisation may hold here
+    # at once (None: no limit).
+    max_open_bookings_per_organisation: Mapped[int | None] = mapped_column(Integer)
     issuing_unit: Mapped[str] = mapped_column(String(100), default="")
     # When the staff digest of bookings awaiting approval was last queued for this venue
     # (`flask queue-pending-digest`): the next one lists what arrived since.

@@ -295,9 +295,11 @@ def upcoming_slots(session: Session, venue: Venue, programme: str, now: datetime
     if not slots:
         return []
     venue_days = _venue_days_between(session, venue, slots[0].day, slots[-1].day)
+    corrections = working_days.corrections_from(session, local_today(now, venue.tz))
     found = []
     for slot in slots:
-        availability = slot_availability(session, slot, venue_days.get(slot.day), now)
+        availability = slot_availability(session, slot, venue_days.get(slot.day), now,
+                                         corrections)
         if availability.bookable:
             found.append(availability)
             if len(found) == limit:

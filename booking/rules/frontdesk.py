@@ -104,7 +104,8 @@ def book_on_behalf(session: Session, request: workflow.BookingRequest, user: Sta
     check_slot_for_staff(session, slot, request.party_size, overrides, now)
     names = workflow.clean_names(request.attendee_names, request.party_size)
     organisation = workflow.find_or_create_organisation(session, request.organisation)
-    workflow.check_not_suspended(organisation, local_today(now, slot.venue.tz))
+    workflow.check_may_book(session, organisation, request.contact_phone, slot,
+                            local_today(now, slot.venue.tz))
     capacity.claim_seats(session, slot, request.party_size)
     booking, token = workflow.record_booking(session, slot, organisation, request, names, now)
     record_change(session, user, "booking.create_by_staff", booking, None,

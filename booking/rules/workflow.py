@@ -29,7 +29,7 @@ from booking.models import (
     SlotState,
     VenueDay,
 )
-from booking.rules import capacity, opening, tokens, working_days
+from booking.rules import capacity, eligibility, opening, tokens, working_days
 from booking.rules.identifiers import normalise_phone
 
 MAX_ATTENDEE_NAME = 60
@@ -106,12 +106,12 @@ def check_slot_bookable(session: Session, slot: Slot, party_size: int,
                            status=422, field="party_size")
 
 
-def check_not_suspended(organisation: Organisation, today: date) -> None:
-    """No-shows suspend an organisation from booking (and queueing) until a date."""
-    if organisation.is_suspended_on(today):
-        raise BookingError("organisation_suspended",
-                           _l("贵单位因多次预约未到，预约资格暂停至 %(until)s。",
-                              until=organisation.suspended_until.isoformat()), status=403)
+def check_may_book(session: Session, organisation: Organisation, phone: str, slot: Slot,
+                   today: date) -> None:
+    """No-shows suspend an organisation from booking (and queueing) until a date, under any
+    of its names or phones; a venue may limit its open bookings (:mod:`.eligibility`)."""
+    eligibility.check_not_suspended(session, organisation, phone, today)
+    eligibility.check_within_limit(session, organisation, slot.venue, today)
 
 
 def find_or_create_organisation(session: Session, details: OrganisationDetails) -> Organisation:
@@ -166,7 +166,8 @@ def create_booking(session: Session, request: BookingRequest,
     check_slot_bookable(session, slot, request.party_size, now)
     names = clean_names(request.attendee_names, request.party_size)
     organisation = find_or_create_organisation(session, request.organisation)
-    check_not_suspended(organisation, local_today(now, slot.venue.tz))
+    check_may_book(session, organisation, request.contact_phone, slot,
+                   local_today(now, slot.venue.tz))
     capacity.claim_seats(session, slot, request.party_size)
     return record_booking(session, slot, organisation, request, names, now)
 

@@ -2,7 +2,8 @@
 
 Every booking gets an opaque pass code (the QR on its confirmation; existing bookings are
 given one here); staff may correct the national working-day calendar day by day; a venue
-remembers when its staff digest of pending bookings was last queued.
+remembers when its staff digest of pending bookings was last queued, and may limit the open
+bookings one organisation holds.
 
 Revision ID: c2d2c96206fe
 Revises: f7d73dddd87a
@@ -41,6 +42,8 @@ def upgrade() -> None:
     with op.batch_alter_table('venue', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pending_digest_at', booking.models.db.UTCDateTime(),
                                       nullable=True))
+        batch_op.add_column(sa.Column('max_open_bookings_per_organisation', sa.Integer(),
+                                      nullable=True))
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pass_code', sa.String(length=32), nullable=True))
 
@@ -60,5 +63,6 @@ def downgrade() -> None:
         batch_op.drop_column('pass_code')
 
     with op.batch_alter_table('venue', schema=None) as batch_op:
+        batch_op.drop_column('max_open_bookings_per_organisation')
         batch_op.drop_column('pending_digest_at')
     op.drop_table('calendar_correction')
