@@ -183,3 +183,13 @@ def test_two_staff_checking_in_one_group_at_once_leave_the_counters_exact(
         AuditEntry.object_id == str(booking_id))).all()
 
 
+
+
+def test_staff_print_the_confirmation_for_a_walk_up_group(client, login, later_group, desk):
+    booking, _ = later_group
+    assert client.get(f"/staff/bookings/{booking.reference}/confirmation.pdf").status_code == 302
+    login(desk)
+    page = client.get(f"/staff/bookings/{booking.reference}").get_data(as_text=True)
+    assert f"/staff/bookings/{booking.reference}/confirmation.pdf" in page
+    response = client.get(f"/staff/bookings/{booking.reference}/confirmation.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")

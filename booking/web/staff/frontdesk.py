@@ -2,7 +2,7 @@
 find bookings. Each view parses a form, calls one use case, and renders or redirects."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -12,7 +12,8 @@ from booking.errors import BookingError
 from booking.i18n import localized
 from booking.models import Booking, BookingState, OrganisationKind, Role, Slot
 from booking.models.db import db
-from booking.rules import approval, search
+from booking.render.booking_pass import render_confirmation_pdf
+from booking.rules import approval, door, search
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import frontdesk
 from booking.web.auth import role_required
@@ -155,6 +156,19 @@ def cancel_booking(reference: str):
             return _detail(booking)
     return render_template("staff/booking_cancel.html", booking=_load_booking(reference),
                            form=form), 422 if form.errors else 200
+
+
+@bp.route("/bookings/<reference>/confirmation.pdf")
+@role_required(Role.STAFF)
+def booking_pdf(reference: str):
+    """The group's printable confirmation with its door pass, for a walk-up or phone group."""
+    booking = _load_booking(reference)
+    response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking)))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="confirmation-{booking.display_reference}.pdf"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- search -----------------------------------------------------------------------------------
