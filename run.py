@@ -19,7 +19,8 @@ INSTANCE = ROOT / "instance"
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI",
                 "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
                 "MAIL_SENDER", "MAIL_TIMEOUT", "SQLITE_SYNCHRONOUS", "TRUSTED_PROXIES",
-                "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP")
+                "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP",
+                "STAFF_DIGEST_EMAIL", "STAFF_DIGEST_HOURS")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
 ENV_FLAGS = ("RATELIMIT_ENABLED",)
 
@@ -64,6 +65,10 @@ def _default_config(instance_path: Path) -> dict:
         # or when more messages than this gave up in the last 24 hours.
         "HEALTH_MAIL_MAX_AGE_MINUTES": 30,
         "HEALTH_MAIL_MAX_GIVEN_UP": 3,
+        # The staff digest of bookings awaiting approval (`flask queue-pending-digest`): to
+        # whom (comma-separated; empty: no digest) and at most how often, per venue.
+        "STAFF_DIGEST_EMAIL": "",
+        "STAFF_DIGEST_HOURS": 4,
     }
 
 

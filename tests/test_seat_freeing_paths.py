@@ -161,6 +161,22 @@ def decline_by_staff_api(client, login, scene):
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
+def staff_cancel_at_the_front_desk(client, login, scene):
+    login(scene.staff)
+    response = client.post(f"/staff/bookings/{scene.group.reference}/cancel",
+                           data={"reason": "单位来电取消"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def staff_lower_party_size_at_the_front_desk(client, login, scene):
+    login(scene.staff)
+    group = scene.group
+    response = client.post(f"/staff/bookings/{group.reference}/edit", data={
+        "contact_name": group.contact_name, "contact_phone": group.contact_phone,
+        "contact_email": group.contact_email, "party_size": GROUP_SEATS - QUEUED_SEATS})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 def raise_session_capacity(client, login, scene):
     login(scene.staff)
     response = client.post(f"/staff/courses/sessions/{scene.course_session.id}/edit",
@@ -216,6 +232,12 @@ OFFERING_PATHS = {
         decline_on_the_staff_page, True, BookingState.DECLINED, 0, "declined"),
     "staff decline by API": Offering(
         decline_by_staff_api, True, BookingState.DECLINED, 0, "declined"),
+    "staff cancel at the front desk": Offering(
+        staff_cancel_at_the_front_desk, False, BookingState.CANCELLED, 0,
+        "cancelled_by_museum"),
+    "staff lower the party size at the front desk": Offering(
+        staff_lower_party_size_at_the_front_desk, False, BookingState.CONFIRMED,
+        GROUP_SEATS - QUEUED_SEATS, "changed"),
     # No organisation acted: nobody but the queue is told.
     "session capacity raised": Offering(
         raise_session_capacity, False, BookingState.CONFIRMED, GROUP_SEATS, None,

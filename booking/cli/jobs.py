@@ -1,7 +1,9 @@
 """The scheduled CLI jobs (cron or systemd timers): `send-mail`, `send-sms`,
-`queue-reminders`, `expire-waitlist-offers`. Each prints one monitor-readable line per run
+`queue-reminders`, `queue-pending-digest`, `expire-waitlist-offers`. Each prints one monitor-readable line per run
 (:mod:`booking.job_log`); those that write links refuse to run without ``PUBLIC_BASE_URL``."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 from flask import Flask
@@ -11,7 +13,7 @@ from booking.job_log import job_run
 from booking.models.db import db
 from booking.public_address import PublicAddressUnknown, public_base_url
 from booking.sms import SmsSettings, gateway_for
-from booking.usecases import bookings, mailer, sms_sender, waitlist
+from booking.usecases import bookings, frontdesk, mailer, sms_sender, waitlist
 from booking.usecases.transaction import unit_of_work
 
 
@@ -80,6 +82,20 @@ def register(app: Flask) -> None:
             if failed:
                 run.fail()
                 raise SystemExit(1)
+
+    @app.cli.command("queue-pending-digest")
+    def queue_pending_digest() -> None:
+        """Mail staff the new bookings awaiting approval, per venue, at most once per
+        STAFF_DIGEST_HOURS (cron, e.g. hourly) to STAFF_DIGEST_EMAIL."""
+        with job_run("queue-pending-digest") as run:
+            base_url = require_public_address()
+            recipients = [a.strip() for a in str(app.config.get("STAFF_DIGEST_EMAIL") or "")
+                          .split(",") if a.strip()]
+            interval = timedelta(hours=float(app.config.get("STAFF_DIGEST_HOURS") or 4))
+            with unit_of_work():
+                venues = frontdesk.queue_pending_digests(db.session, utcnow(), recipients,
+                                                         interval, base_url)
+            run.report(f"Pending digests: {venues} venues.", venues=venues)
 
     @app.cli.command("queue-reminders")
     def queue_reminders() -> None:

@@ -14,10 +14,18 @@ from booking.models.bookings import (
 from booking.models.outbox import OutboxMessage
 from booking.models.sms import SmsMessage
 from booking.models.staff import AuditEntry, Role, StaffUser
-from booking.models.venues import Room, Slot, SlotState, Venue, VenueDay, enum_column
+from booking.models.venues import (
+    CalendarCorrection,
+    Room,
+    Slot,
+    SlotState,
+    Venue,
+    VenueDay,
+    enum_column,
+)
 
 __all__ = [
-    "Attendee", "AuditEntry", "Booking", "BookingState", "CHANGEABLE_STATES", "HOLDING_STATES",
+    "Attendee", "AuditEntry", "Booking", "CalendarCorrection", "BookingState", "CHANGEABLE_STATES", "HOLDING_STATES",
     "IdempotencyRecord", "Organisation", "OrganisationKind", "OutboxMessage", "Role", "Room",
     "Slot", "SlotState", "SmsMessage", "StaffUser", "Venue", "VenueDay", "WaitlistEntry", "WaitlistState",
     "enum_column",

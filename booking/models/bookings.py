@@ -78,6 +78,10 @@ class Booking(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The door pass: an opaque random code printed as the QR on the confirmation. It opens
+    # nothing by itself; only a signed-in staff member's door page looks it up. Never the
+    # manage token, which is a secret the organisation keeps.
+    pass_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     party_size: Mapped[int] = mapped_column(Integer)

@@ -58,7 +58,13 @@ class Venue(db.Model):
     min_working_days_ahead: Mapped[int] = mapped_column(Integer, default=2)
     max_days_ahead: Mapped[int] = mapped_column(Integer, default=30)
     cancel_days_before: Mapped[int] = mapped_column(Integer, default=1)
+    # How many pending or confirmed bookings for days to come one organisation may hold here
+    # at once (None: no limit).
+    max_open_bookings_per_organisation: Mapped[int | None] = mapped_column(Integer)
     issuing_unit: Mapped[str] = mapped_column(String(100), default="")
+    # When the staff digest of bookings awaiting approval was last queued for this venue
+    # (`flask queue-pending-digest`): the next one lists what arrived since.
+    pending_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="venue", order_by="Room.position")
@@ -111,6 +117,19 @@ class VenueDay(db.Model):
     @property
     def seats_left(self) -> int:
         return self.capacity - self.taken
+
+
+class CalendarCorrection(db.Model):
+    """A staff correction to the national working-day calendar on one day, on top of the
+    ``holidays`` package: an extra holiday (``working_day`` False) or a make-up workday
+    (调休, True) announced after the package's data was published. Used by the lead-time
+    rule and the calendar alike."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    working_day: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class SlotState(enum.Enum):

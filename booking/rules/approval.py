@@ -161,6 +161,16 @@ def pending_queue(session: Session, window_days: int = 90,
             for b in bookings]
 
 
+def pending_since(session: Session, venue, since: datetime | None) -> list[Booking]:
+    """The venue's bookings awaiting approval that were made after ``since`` (all if None)."""
+    query = (select(Booking).join(Slot, Booking.slot_id == Slot.id)
+             .options(joinedload(Booking.organisation), joinedload(Booking.slot))
+             .where(Slot.venue_id == venue.id, Booking.state == BookingState.PENDING))
+    if since is not None:
+        query = query.where(Booking.created_at > since)
+    return list(session.scalars(query.order_by(Booking.created_at, Booking.id)))
+
+
 def count_pending(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Booking)
                           .where(Booking.state == BookingState.PENDING))

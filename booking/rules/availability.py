@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError
 from booking.models import Slot, SlotState, Venue, VenueDay
-from booking.rules import opening
+from booking.rules import opening, working_days
 from booking.rules.workflow import check_slot_open_for_booking
 
 #: A day or slot is "few left" when at most this share of its seats remains.
@@ -116,6 +116,8 @@ class MonthCalendar:
     today: date
     window: opening.BookingWindow
     weeks: list[list[CalendarDay]]
+    #: The first day in the window the venue receives groups (not a closed Monday), if any.
+    first_open_day: date | None = None
 
     @property
     def days(self) -> list[CalendarDay]:
@@ -152,12 +154,14 @@ def parse_month(text: str | None, today: date) -> date:
 
 
 def slot_availability(session: Session, slot: Slot, venue_day: VenueDay | None,
-                      now: datetime) -> SlotAvailability:
+                      now: datetime, corrections: opening.Corrections | None = None
+                      ) -> SlotAvailability:
     """Whether a group could book ``slot`` now, and how many seats it really has left."""
     day_left = venue_day.seats_left if venue_day is not None else slot.venue.daily_cap
     seats_left = max(0, min(slot.seats_left, day_left))
     try:
-        check_slot_open_for_booking(session, slot, now, override=venue_day)
+        check_slot_open_for_booking(session, slot, now, override=venue_day,
+                                    corrections=corrections)
     except BookingError as refused:
         return SlotAvailability(slot, _REFUSALS.get(refused.code, Availability.STOPPED),
                                 seats_left, str(refused.message))
@@ -173,7 +177,8 @@ def slot_availability(session: Session, slot: Slot, venue_day: VenueDay | None,
 
 def _summarise_day(venue: Venue, day: date, in_month: bool, today: date,
                    window: opening.BookingWindow, venue_day: VenueDay | None,
-                   slots: list[SlotAvailability], language: str) -> CalendarDay:
+                   slots: list[SlotAvailability], language: str,
+                   now: datetime) -> CalendarDay:
     cell = CalendarDay(day=day, in_month=in_month, state=Availability.NO_SESSIONS, slots=slots,
                        holiday=holiday_name(day, language))
     status = opening.day_status(venue, day, venue_day)
@@ -201,6 +206,10 @@ def _summarise_day(venue: Venue, day: date, in_month: bool, today: date,
                       else Availability.AVAILABLE)
         return cell
     states = {s.state for s in slots}
+    if day == today and states == {Availability.PAST} and any(
+            s.slot.ends_at > now for s in slots):
+        # Sessions still run today: booking has closed, but the day is not over ("已过").
+        states = {Availability.TOO_SOON}
     for state in (Availability.FULL, Availability.TOO_SOON, Availability.NOT_YET_OPEN,
                   Availability.PAST):
         if state in states:
@@ -232,19 +241,20 @@ def _venue_days_between(session: Session, venue: Venue, first: date,
 def _days(session: Session, venue: Venue, first: date, last: date, programme: str | None,
           now: datetime, language: str, month: int | None = None) -> list[CalendarDay]:
     today = local_today(now, venue.tz)
-    window = opening.booking_window(venue, today)
+    corrections = working_days.corrections_from(session, today)
+    window = opening.booking_window(venue, today, corrections=corrections)
     slots = _slots_between(session, venue, first, last, programme)
     venue_days = _venue_days_between(session, venue, first, last)
     by_day: dict[date, list[SlotAvailability]] = {}
     for slot in slots:
         by_day.setdefault(slot.day, []).append(
-            slot_availability(session, slot, venue_days.get(slot.day), now))
+            slot_availability(session, slot, venue_days.get(slot.day), now, corrections))
     cells = []
     day = first
     while day <= last:
         in_month = month is None or day.month == month
         cells.append(_summarise_day(venue, day, in_month, today, window, venue_days.get(day),
-                                    by_day.get(day, []), language))
+                                    by_day.get(day, []), language, now))
         day += timedelta(days=1)
     return cells
 
@@ -259,9 +269,12 @@ def month_calendar(session: Session, venue: Venue, month: date, programme: str |
     grid_last = last + timedelta(days=6 - last.weekday())
     cells = _days(session, venue, grid_first, grid_last, programme, now, language, first.month)
     today = local_today(now, venue.tz)
+    window = opening.booking_window(venue, today,
+                                    corrections=working_days.corrections_from(session, today))
+    overrides = _venue_days_between(session, venue, window.first_day, window.last_day)
     return MonthCalendar(venue=venue, first_day=first, programme=programme, today=today,
-                         window=opening.booking_window(venue, today),
-                         weeks=[cells[i:i + 7] for i in range(0, len(cells), 7)])
+                         window=window, weeks=[cells[i:i + 7] for i in range(0, len(cells), 7)],
+                         first_open_day=opening.first_open_day(venue, window, overrides))
 
 
 def day_calendar(session: Session, venue: Venue, day: date, programme: str | None = None,
@@ -282,9 +295,11 @@ def upcoming_slots(session: Session, venue: Venue, programme: str, now: datetime
     if not slots:
         return []
     venue_days = _venue_days_between(session, venue, slots[0].day, slots[-1].day)
+    corrections = working_days.corrections_from(session, local_today(now, venue.tz))
     found = []
     for slot in slots:
-        availability = slot_availability(session, slot, venue_days.get(slot.day), now)
+        availability = slot_availability(session, slot, venue_days.get(slot.day), now,
+                                         corrections)
         if availability.bookable:
             found.append(availability)
             if len(found) == limit:

@@ -22,6 +22,8 @@ TEMPLATE_VARIABLES: dict[str, tuple[str, ...]] = {
     "confirmed": ("ref", "date", "time", "venue"),
     "declined": ("ref", "date", "reason"),
     "cancelled": ("ref", "date", "time"),
+    "changed": ("ref", "date", "time"),
+    "moved": ("ref", "date", "time", "venue"),
     "cancelled_by_museum": ("ref", "date", "time", "reason"),
     "reminder": ("ref", "date", "time", "venue"),
     "certificates_ready": ("ref", "date"),

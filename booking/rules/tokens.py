@@ -22,6 +22,18 @@ def normalise_reference(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())[:REFERENCE_LENGTH * 2]
 
 
+PASS_CODE_LENGTH = 26  # 26 symbols of 31: about 128 bits
+
+
+def new_pass_code() -> str:
+    """The opaque code in a booking's QR pass: random, unguessable, meaningless alone."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(PASS_CODE_LENGTH))
+
+
+def normalise_pass_code(text: str) -> str:
+    return "".join(ch for ch in (text or "").upper() if ch.isalnum())[:PASS_CODE_LENGTH * 2]
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 

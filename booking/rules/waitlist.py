@@ -39,7 +39,7 @@ from booking.rules.identifiers import normalise_phone
 from booking.rules.workflow import (
     BookingRequest,
     OrganisationDetails,
-    check_not_suspended,
+    check_may_book,
     check_slot_bookable,
     find_or_create_organisation,
     record_booking,
@@ -110,7 +110,8 @@ def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest,
         raise BookingError("seats_available",
                            _l("该场次还有足够的余位，请直接预约。"), field="party_size")
     organisation = find_or_create_organisation(session, request.organisation)
-    check_not_suspended(organisation, local_today(now, slot.venue.tz))
+    check_may_book(session, organisation, request.contact_phone, slot,
+                   local_today(now, slot.venue.tz))
     already = session.scalar(select(WaitlistEntry.id).where(
         WaitlistEntry.slot_id == slot.id, WaitlistEntry.organisation_id == organisation.id,
         WaitlistEntry.state.in_(LIVE_STATES)))
@@ -236,7 +237,8 @@ def accept_offer(session: Session, entry_token: str,
     if slot.state is not SlotState.OPEN or slot.starts_at <= now:
         raise BookingError("slot_closed", _l("该场次已停止预约。"))
     organisation = entry.organisation
-    check_not_suspended(organisation, local_today(now, slot.venue.tz))
+    check_may_book(session, organisation, entry.contact_phone, slot,
+                   local_today(now, slot.venue.tz))
     request = BookingRequest(
         slot_id=slot.id, organisation=OrganisationDetails(organisation.name, organisation.kind,
                                                           organisation.credit_code),

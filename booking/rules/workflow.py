@@ -29,7 +29,7 @@ from booking.models import (
     SlotState,
     VenueDay,
 )
-from booking.rules import capacity, opening, tokens
+from booking.rules import capacity, eligibility, opening, tokens, working_days
 from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
 
@@ -65,11 +65,13 @@ class BookingRequest:
 
 
 def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | None = None,
-                                override: VenueDay | None | bool = False) -> None:
+                                override: VenueDay | None | bool = False,
+                                corrections: opening.Corrections | None = None) -> None:
     """Raise BookingError unless the slot takes bookings now (open, future, in the window).
 
-    ``override`` may pass the slot's VenueDay (or None) when the caller prefetched it, to
-    save a query per slot on calendar pages; by default it is looked up.
+    ``override`` may pass the slot's VenueDay (or None), and ``corrections`` the staff's
+    working-day corrections, when the caller prefetched them, to save queries per slot on
+    calendar pages; by default they are looked up.
     """
     now = now or utcnow()
     venue = slot.venue
@@ -81,7 +83,10 @@ def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | No
         override = session.scalar(select(VenueDay).filter_by(venue_id=venue.id, day=slot.day))
     if opening.day_status(venue, slot.day, override) is not opening.DayStatus.OPEN:
         raise BookingError("venue_closed", _l("场馆当天不接待团体预约。"))
-    window = opening.booking_window(venue, local_today(now, venue.tz), slot)
+    today = local_today(now, venue.tz)
+    if corrections is None:
+        corrections = working_days.corrections_from(session, today)
+    window = opening.booking_window(venue, today, slot, corrections)
     if slot.day < window.first_day:
         raise BookingError("too_soon", _l("请至少提前 %(days)s 个工作日预约（最早可约 %(first)s）。",
                                           days=slot.min_working_days_ahead
@@ -103,12 +108,12 @@ def check_slot_bookable(session: Session, slot: Slot, party_size: int,
                            status=422, field="party_size")
 
 
-def check_not_suspended(organisation: Organisation, today: date) -> None:
-    """No-shows suspend an organisation from booking (and queueing) until a date."""
-    if organisation.is_suspended_on(today):
-        raise BookingError("organisation_suspended",
-                           _l("贵单位因多次预约未到，预约资格暂停至 %(until)s。",
-                              until=organisation.suspended_until.isoformat()), status=403)
+def check_may_book(session: Session, organisation: Organisation, phone: str, slot: Slot,
+                   today: date) -> None:
+    """No-shows suspend an organisation from booking (and queueing) until a date, under any
+    of its names or phones; a venue may limit its open bookings (:mod:`.eligibility`)."""
+    eligibility.check_not_suspended(session, organisation, phone, today)
+    eligibility.check_within_limit(session, organisation, slot.venue, today)
 
 
 def find_or_create_organisation(session: Session, details: OrganisationDetails) -> Organisation:
@@ -130,7 +135,8 @@ def find_or_create_organisation(session: Session, details: OrganisationDetails) 
     return organisation
 
 
-def _clean_names(names: list[str], party_size: int) -> list[str]:
+def clean_names(names: list[str], party_size: int) -> list[str]:
+    """Tidy an attendee list; refuse more names than people or over-long names."""
     cleaned = [" ".join(n.split()) for n in names if n and n.strip()]
     if len(cleaned) > party_size:
         raise BookingError("too_many_attendees",
@@ -160,9 +166,10 @@ def create_booking(session: Session, request: BookingRequest,
     if slot is None:
         raise NotFound(_l("该场次不存在。"))
     check_slot_bookable(session, slot, request.party_size, now)
-    names = _clean_names(request.attendee_names, request.party_size)
+    names = clean_names(request.attendee_names, request.party_size)
     organisation = find_or_create_organisation(session, request.organisation)
-    check_not_suspended(organisation, local_today(now, slot.venue.tz))
+    check_may_book(session, organisation, request.contact_phone, slot,
+                   local_today(now, slot.venue.tz))
     capacity.claim_seats(session, slot, request.party_size)
     return record_booking(session, slot, organisation, request, names, now)
 
@@ -182,6 +189,7 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
     connection = session.connection()
     booking_id = connection.execute(insert(Booking.__table__).values(
         reference=_unused_reference(connection), manage_token_hash=tokens.hash_secret(token),
+        pass_code=tokens.new_pass_code(),
         slot_id=slot.id, organisation_id=organisation.id, party_size=request.party_size,
         seats=request.party_size, state=state, contact_name=request.contact_name.strip(),
         contact_phone=normalise_phone(request.contact_phone),
@@ -237,12 +245,13 @@ def transition_booking(session: Session, booking: Booking, from_states, now: dat
     """Change a booking only if it is still in ``from_states`` holding the seats we saw.
 
     One conditional UPDATE: of two racing changes (an organisation cancelling while staff
-    decline, two clicks), exactly one wins, so seats are never released twice.
+    decline or move it, two clicks), exactly one wins, so seats are never released twice
+    (nor released from a slot the booking has just left).
     """
     changed = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.state.in_(from_states),
-               Booking.seats == booking.seats)
+               Booking.seats == booking.seats, Booking.slot_id == booking.slot_id)
         .values(sequence=Booking.sequence + 1, updated_at=now, **values)
         .execution_options(synchronize_session=False))
     session.expire(booking)
@@ -310,15 +319,20 @@ def change_party_size(session: Session, booking: Booking, party_size: int,
         on_seats_freed(session, booking.slot, now)
 
 
+def set_attendee_names(booking: Booking, cleaned: list[str]) -> None:
+    """Set the list to ``cleaned`` names, keeping the records (and attendance) of names that
+    stay."""
+    existing = {a.name: a for a in booking.attendees}
+    booking.attendees = [existing.pop(n, None) or Attendee(name=n) for n in cleaned]
+    for position, attendee in enumerate(booking.attendees):
+        attendee.position = position
+
+
 def replace_attendees(session: Session, booking: Booking, names: list[str],
                       now: datetime | None = None) -> None:
     """Set the attendee list, keeping the records (and attendance) of names that stay."""
     now = now or utcnow()
     _require_changeable(booking, now)
-    cleaned = _clean_names(names, booking.party_size)
-    existing = {a.name: a for a in booking.attendees}
-    booking.attendees = [existing.pop(n, None) or Attendee(name=n) for n in cleaned]
-    for position, attendee in enumerate(booking.attendees):
-        attendee.position = position
+    set_attendee_names(booking, clean_names(names, booking.party_size))
     _touch(booking, now)
     session.flush()

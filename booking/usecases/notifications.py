@@ -37,6 +37,7 @@ from booking.clock import local, local_today
 from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
 from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
 from booking.public_address import configured_base_url, public_base_url
+from booking.render.booking_pass import qr_svg
 from booking.render.ics import render_booking_ics
 from booking.rules import opening
 from booking.rules.booking_event import booking_event
@@ -44,13 +45,19 @@ from booking.rules.channels import channels_for
 from booking.usecases import sms_outbox
 
 BookingMailKind = Literal["received", "confirmed", "declined", "cancelled",
-                          "cancelled_by_museum", "reminder", "certificates_ready"]
+                          "cancelled_by_museum", "reminder", "certificates_ready", "changed",
+                          "moved"]
 BOOKING_MAIL_KINDS = ("received", "confirmed", "declined", "cancelled", "cancelled_by_museum",
-                      "reminder", "certificates_ready")
+                      "reminder", "certificates_ready", "changed", "moved")
 WAITLIST_OFFER = "waitlist_offer"
 WAITLIST_CLOSED = "waitlist_closed"
+PENDING_DIGEST = "pending_digest"
 #: Messages that carry the booking's .ics (same UID, the booking's current SEQUENCE).
 ICS_ATTACHED_KINDS = ("confirmed", "reminder")
+#: Messages that carry the door pass (the QR as an SVG attachment). A message has one
+#: attachment: "confirmed" carries the calendar file, and its text points to the pass on the
+#: manage page (QR and printable PDF).
+PASS_MAIL_KINDS = ("moved",)
 #: Bookings that get the day-before reminder.
 REMINDED_STATES = (BookingState.CONFIRMED,)
 
@@ -75,7 +82,8 @@ def queue_booking_mail(session: Session, booking: Booking, kind: BookingMailKind
     base_url = _base(base_url)
     with force_locale(_language(booking.language)):
         context = _booking_context(booking, base_url, manage_token)
-        attachment = _booking_ics(booking) if kind in ICS_ATTACHED_KINDS else None
+        attachment = (_booking_ics(booking) if kind in ICS_ATTACHED_KINDS
+                      else _pass_svg(booking) if kind in PASS_MAIL_KINDS else None)
         subject, body = _render(kind, context)
     message = OutboxMessage(recipient=booking.contact_email.strip(), subject=subject,
                             body_text=body, kind=kind, booking_id=booking.id)
@@ -135,6 +143,26 @@ def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
         subject, body = _render(WAITLIST_CLOSED, context)
     return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
                                        body_text=body, kind=WAITLIST_CLOSED))
+
+
+def queue_pending_digest(session: Session, venue, bookings: list[Booking], recipients: list[str],
+                         base_url: str | None = None) -> int:
+    """One message to each staff address: the venue's new bookings awaiting approval, each
+    with its staff link. Staff read it in the source language. Returns how many were queued."""
+    base_url = _base(base_url)
+    with force_locale(DEFAULT_LANGUAGE):
+        groups = [{"reference": b.display_reference, "organisation": b.organisation.name,
+                   "party_size": b.party_size, "when": _local_text(b.slot.starts_at, b.slot),
+                   "programme": localized(b.slot, "title"),
+                   "url": absolute_url(base_url, "staff.booking_detail", reference=b.reference)}
+                  for b in bookings]
+        subject, body = _render(PENDING_DIGEST, {
+            "venue": localized(venue, "name"), "groups": groups,
+            "approvals_url": absolute_url(base_url, "staff.approvals")})
+    for recipient in recipients:
+        _add(session, OutboxMessage(recipient=recipient, subject=subject, body_text=body,
+                                    kind=PENDING_DIGEST))
+    return len(recipients)
 
 
 def queue_certificates_ready(session: Session, bookings: Iterable[Booking],
@@ -255,6 +283,14 @@ def _tidy(text: str) -> str:
     """Templates may leave trailing spaces and runs of blank lines: trim them."""
     lines = [line.rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def _pass_svg(booking: Booking) -> tuple[str, str, str] | None:
+    """(file name, type, text) of the booking's door pass QR, or None without a pass code."""
+    if not booking.pass_code:
+        return None
+    return (f"pass-{booking.display_reference}.svg", "image/svg+xml",
+            qr_svg(booking.pass_code, 300))
 
 
 def _booking_ics(booking: Booking) -> tuple[str, str, str]:

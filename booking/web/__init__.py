@@ -12,8 +12,14 @@ def register(app: Flask) -> None:
     from booking.web import commit_point, errors, health, public, staff, template_helpers, uninitialised
     from booking.web.health import probes  # noqa: F401  (route module)
     from booking.web.public import manage, pages, waitlist  # noqa: F401  (route modules)
+    from booking.web.staff import (  # noqa: F401
+        door,
+        frontdesk,
+        roster,
+        statistics,
+        working_days,
+    )
     from booking.web.staff import pages as staff_pages  # noqa: F401
-    from booking.web.staff import roster, statistics  # noqa: F401
     from booking.web.staff import waitlist as staff_waitlist  # noqa: F401
 
     for blueprint in (public.bp, public.waitlist_bp, staff.bp, staff.roster_bp,

@@ -10,6 +10,7 @@ from babel import dates as babel_dates
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from booking.clock import MUSEUM_TZ, local
 from booking.i18n import (
@@ -19,7 +20,10 @@ from booking.i18n import (
     current_language,
     localized,
 )
-from booking.models import AuditEntry
+from booking.models import AuditEntry, Role
+from booking.models.db import db
+from booking.render.booking_pass import qr_svg
+from booking.rules.approval import count_pending
 from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.identifiers import mask_phone
 from booking.rules.vocabulary import (
@@ -48,6 +52,18 @@ def staff_link(endpoint: str, **values) -> str | None:
     if roles is None or not current_user.is_authenticated or not current_user.has_role(*roles):
         return None
     return url
+
+
+def pending_approval_count() -> int | None:
+    """Bookings waiting for approval, for the staff nav (None for roles that cannot approve)."""
+    if not current_user.is_authenticated or not current_user.has_role(Role.STAFF):
+        return None
+    return count_pending(db.session)
+
+
+def pass_qr(code: str | None, label: str = "", size_px: int = 200) -> Markup:
+    """A booking's door pass as inline SVG (no style, no script: fine under the CSP)."""
+    return Markup(qr_svg(code, size_px, label)) if code else Markup("")
 
 
 def shanghai_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -116,7 +132,8 @@ def _remember_language_from_query(response):
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
-GLOBALS = (staff_link, audit_changes, mask_phone, localized, current_language, weekday_name,
+GLOBALS = (staff_link, audit_changes, pass_qr, pending_approval_count, mask_phone, localized,
+           current_language, weekday_name,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
            programme_kind_label, availability_label, weekday_label, few_seats_left,

@@ -30,12 +30,12 @@ from booking.api.v1.representation import (
     json_response,
     slot_json,
 )
-from booking.clock import utcnow
+from booking.clock import local_today, utcnow
 from booking.errors import BookingError
 from booking.i18n import LANGUAGE_COOKIE, LANGUAGES
 from booking.models import Slot, SlotState, Venue, VenueDay
 from booking.models.db import db
-from booking.rules import idempotency, workflow
+from booking.rules import idempotency, workflow, working_days
 from booking.rules.availability import slot_availability
 from booking.usecases import bookings
 from booking.web.extensions import limiter
@@ -86,9 +86,10 @@ def list_slots():
     slots = list(db.session.scalars(statement))
     venue_days = {(d.venue_id, d.day): d for d in db.session.scalars(day_statement)}
     now = utcnow()
+    corrections = working_days.corrections_from(db.session, local_today(now))
     return json_response(200, {"slots": [
         slot_json(slot_availability(db.session, slot, venue_days.get((slot.venue_id, slot.day)),
-                                    now))
+                                    now, corrections))
         for slot in slots]})
 
 

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from booking.errors import BookingError, NotFound
 from booking.models import Booking
 from booking.models.db import db
+from booking.render.booking_pass import render_confirmation_pdf
 from booking.render.ics import render_booking_ics
-from booking.rules import opening, workflow
+from booking.rules import door, opening, workflow
 from booking.rules.booking_event import booking_event
 from booking.usecases import bookings
 from booking.web.public import bp
@@ -121,4 +122,15 @@ def manage_ics(reference: str, token: str):
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="booking-{booking.display_reference}.ics"')
+    return private(response)
+
+
+@bp.route("/manage/<reference>/<token>/confirmation.pdf")
+def manage_pdf(reference: str, token: str):
+    """The printable confirmation (预约确认单) with the door pass."""
+    booking = _booking_or_404(reference, token)
+    response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking)))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="confirmation-{booking.display_reference}.pdf"')
     return private(response)

@@ -168,6 +168,8 @@ def confirmation(reference: str):
         "booking/confirmation.html", booking=booking,
         manage_link=manage_url(booking.reference, fresh["token"]),
         ics_url=url_for("booking.manage_ics", reference=booking.reference,
+                        token=fresh["token"]),
+        pdf_url=url_for("booking.manage_pdf", reference=booking.reference,
                         token=fresh["token"]))))
 
 
