@@ -156,8 +156,8 @@ def add_year(app, scale: float, seed: int = 2026) -> dict[str, int]:
             if day.weekday() == 0:
                 continue
             for start in TIMES:
-                course = courses[(day.toordinal() + start.hour) % len(courses)]
-                for course in (course, courses[(day.toordinal() + start.hour + 1) % len(courses)]):
+                pick = day.toordinal() + start.hour
+                for course in (courses[pick % len(courses)], courses[(pick + 1) % len(courses)]):
                     if totals["sessions"] >= sessions_wanted:
                         break
                     venue = venues[course.venue_id]
