@@ -20,8 +20,8 @@ from flask import current_app, make_response, request, session
 
 from booking.i18n import current_language
 
-MAX_ENTRIES = 256
-MAX_BYTES = 16 * 1024 * 1024
+MAX_ENTRIES = 128
+MAX_BYTES = 8 * 1024 * 1024
 #: Shared caches and browsers may keep the page but must ask (a cheap 304) before using it.
 CACHE_CONTROL = "no-cache"
 
