@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
@@ -202,7 +203,11 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
     if names:
         connection.execute(insert(Attendee.__table__), [
             dict(booking_id=booking_id, name=n, position=i) for i, n in enumerate(names)])
-    return session.get(Booking, booking_id), token
+    booking = session.get(Booking, booking_id)
+    # The slot (with its venue) is at hand: hand it over, or the mail and text message
+    # queued next would load both again once the caller's reference is gone.
+    set_committed_value(booking, "slot", slot)
+    return booking, token
 
 
 def find_booking_by_token(session: Session, reference: str, token: str) -> Booking:
