@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template_string, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -100,4 +100,16 @@ def create_app() -> Flask:
         orm.session.commit()
         return Response(json.dumps({"id": visit.id}), status=201, mimetype="application/json")
 
+    @app.get("/page")
+    def page():
+        """A bare HTML page: one Flask-SQLAlchemy query, a Jinja month grid of 35 cells."""
+        visits = orm.session.scalars(orm.select(Visit).order_by(Visit.id.desc()).limit(35)).all()
+        return render_template_string(PAGE, cells=range(35), visits=visits)
+
     return app
+
+
+PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>日历</title></head>
+<body><h1>预约日历</h1><ol>{% for n in cells %}<li class="day"><a href="/days/{{ n }}">{{ n + 1 }}日
+{% if visits|length > n %}{{ visits[n].organisation }}{% endif %} 余位 {{ 100 - n }}</a></li>
+{% endfor %}</ol></body></html>"""

@@ -129,10 +129,13 @@ def _drawable_codes(face) -> frozenset[int]:
 
 
 def register_fonts() -> None:
-    """Register the shipped fonts with reportlab once per process.
+    """Make the shipped fonts available to reportlab, once per process.
 
     Safe to call from every renderer on every call: after the first call it is a
-    flag check. Raises FileNotFoundError if ``static/fonts`` is incomplete.
+    flag check. Raises FileNotFoundError if ``static/fonts`` is incomplete. The
+    sans font is loaded at once; the others (58 MB of files in all, ~140 MB once
+    parsed) only when a run first needs them, so a worker that prints rosters
+    never holds the Kai or HanaMin fonts.
     """
     global _registered
     if _registered:
@@ -145,22 +148,39 @@ def register_fonts() -> None:
         # Python: a third of the time of a 4,500-page certificate run, for files
         # 25% larger. Binary streams are just as valid PDF. (Process-wide setting.)
         rl_config.useA85 = 0
-        for name, (filename, index) in FONT_FILES.items():
+        for filename, _ in FONT_FILES.values():
             path = FONT_DIR / filename
             if not path.is_file():
                 raise FileNotFoundError(f"shipped font missing: {path}")
-            # Skip checksum validation: the fonts are ours and it costs time.
-            font = ttfonts.TTFont(name, str(path), subfontIndex=index, validate=0)
-            pdfmetrics.registerFont(font)
-            _cmaps[name] = _drawable_codes(font.face)
-            # No bold or italic faces ship: map them to the regular face so that
-            # <b>/<i> in Paragraph markup cannot make reportlab raise.
-            pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name,
-                                          boldItalic=name)
+        _load(SANS)
         _registered = True
 
 
+def _load(name: str) -> None:
+    """Parse and register one shipped font (the caller holds ``_lock``)."""
+    filename, index = FONT_FILES[name]
+    # Skip checksum validation: the fonts are ours and it costs time.
+    font = ttfonts.TTFont(name, str(FONT_DIR / filename), subfontIndex=index, validate=0)
+    pdfmetrics.registerFont(font)
+    # No bold or italic faces ship: map them to the regular face so that
+    # <b>/<i> in Paragraph markup cannot make reportlab raise.
+    pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name,
+                                  boldItalic=name)
+    _cmaps[name] = _drawable_codes(font.face)
+
+
+def ensure_font(name: str) -> None:
+    """Load the shipped font ``name`` now if no run has needed it yet."""
+    if name not in _cmaps and name in FONT_FILES:
+        register_fonts()
+        with _lock:
+            if name not in _cmaps:
+                _load(name)
+
+
 def _has_glyph(font_name: str, code: int) -> bool:
+    if font_name not in _cmaps:
+        ensure_font(font_name)
     return code in _cmaps[font_name]
 
 
@@ -214,6 +234,7 @@ def split_runs(text: str, preferred_font: str = SANS) -> list[tuple[str, str]]:
     """Cut ``text`` into ``(font_name, run)`` pieces, choosing per character the
     first font of ``preferred_font``'s fallback chain that has a glyph for it."""
     register_fonts()
+    ensure_font(preferred_font)
     return list(_split_runs_cached(text, preferred_font))
 
 
@@ -238,6 +259,7 @@ def missing_characters(text: str) -> list[str]:
 def _run_units(font_name: str, run: str) -> float:
     """Advance width of ``run`` in ``font_name`` at 1 pt, cached: most strings on
     a page (labels, fixed phrases) repeat on every page."""
+    ensure_font(font_name)
     face = pdfmetrics.getFont(font_name).face
     get, default = face.charWidths.get, face.defaultWidth
     return 0.001 * sum(get(ord(ch), default) for ch in run)

@@ -18,7 +18,15 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from booking.render.fonts import KAI, SANS, draw_text, paragraph_markup, register_fonts, split_runs
+from booking.render.fonts import (
+    KAI,
+    SANS,
+    draw_text,
+    ensure_font,
+    paragraph_markup,
+    register_fonts,
+    split_runs,
+)
 
 
 @dataclass
@@ -103,6 +111,7 @@ class TickBox(Flowable):
 def render_roster_pdf(day: RosterDay) -> bytes:
     """The day's roster as A4-portrait PDF bytes."""
     register_fonts()
+    ensure_font(KAI)  # the title cell names it directly
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,

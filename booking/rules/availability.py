@@ -2,8 +2,8 @@
 
 Plain functions that take a session and return dataclasses; the views only render them.
 A month page costs a constant number of queries however many slots it holds: the month's
-slots (with their rooms) and its VenueDay rows are fetched once, and the prefetched day is
-handed to :func:`booking.rules.workflow.check_slot_open_for_booking` as its ``override``.
+slots (with their rooms) and its VenueDay rows are fetched once, and each slot's bookability
+is decided from them in one pass, without raising (:func:`refusal`).
 """
 from __future__ import annotations
 
@@ -65,13 +65,14 @@ _CLOSED_REASONS = {
 }
 
 # BookingError codes of check_slot_open_for_booking → what the visitor sees.
-_REFUSALS = {
+REFUSALS = {
     "slot_closed": Availability.STOPPED,
     "slot_past": Availability.PAST,
     "venue_closed": Availability.CLOSED,
     "too_soon": Availability.TOO_SOON,
     "too_far": Availability.NOT_YET_OPEN,
 }
+_REFUSED_STATES = frozenset(REFUSALS.values())
 
 
 @dataclass
@@ -81,11 +82,27 @@ class SlotAvailability:
     slot: Slot
     state: Availability
     seats_left: int
-    reason: str = ""  # why it cannot be booked, in the visitor's language
+    detail: str = ""  # why a FULL slot cannot be booked, when it is not plainly full
+    venue_day: VenueDay | None = field(default=None, repr=False, compare=False)
+    now: datetime | None = field(default=None, repr=False, compare=False)
+    corrections: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def bookable(self) -> bool:
         return self.state.is_bookable
+
+    @property
+    def reason(self) -> str:
+        """Why it cannot be booked, in the visitor's language. A refused slot's words come from
+        the authority, :func:`check_slot_open_for_booking`, asked only when a page shows them."""
+        if self.detail or self.state not in _REFUSED_STATES:
+            return self.detail
+        try:
+            check_slot_open_for_booking(None, self.slot, self.now, override=self.venue_day,
+                                        corrections=self.corrections or {})
+        except BookingError as refused:
+            return str(refused.message)
+        return ""
 
 
 @dataclass
@@ -153,18 +170,70 @@ def parse_month(text: str | None, today: date) -> date:
     return today.replace(day=1)
 
 
+class Windows:
+    """The booking windows of one "today" at one venue, worked out once per distinct
+    (notice, horizon) pair of the slots asked about, not once per slot."""
+
+    def __init__(self, venue: Venue, today: date,
+                 corrections: opening.Corrections | None = None):
+        self.venue, self.today, self.corrections = venue, today, corrections
+        self._known: dict[tuple[int | None, int | None], opening.BookingWindow] = {}
+
+    def of(self, slot: Slot) -> opening.BookingWindow:
+        key = (slot.min_working_days_ahead, slot.max_days_ahead)
+        window = self._known.get(key)
+        if window is None:
+            window = self._known[key] = opening.booking_window(self.venue, self.today, slot,
+                                                                  self.corrections)
+        return window
+
+
+def windows_by_venue(session: Session, slots: list[Slot], now: datetime) -> dict[int, Windows]:
+    """One :class:`Windows` per venue of ``slots``, sharing the staff's working-day
+    corrections (one query for the lot)."""
+    if not slots:
+        return {}
+    corrections = working_days.corrections_from(session, local_today(now))
+    return {slot.venue_id: Windows(slot.venue, local_today(now, slot.venue.tz), corrections)
+            for slot in slots}
+
+
+def refusal(slot: Slot, venue: Venue, venue_day: VenueDay | None, now: datetime,
+            windows: Windows) -> Availability | None:
+    """Why ``slot`` takes no bookings now, or None when it does: the same decision as
+    :func:`booking.rules.workflow.check_slot_open_for_booking` (which stays the authority
+    when booking; tests/test_availability_agrees.py holds the two together over a grid of
+    cases), made from prefetched data without raising, for a month of slots at once."""
+    if slot.state is not SlotState.OPEN:
+        return Availability.STOPPED
+    if slot.starts_at <= now:
+        return Availability.PAST
+    if opening.day_status(venue, slot.day, venue_day) is not opening.DayStatus.OPEN:
+        return Availability.CLOSED
+    window = windows.of(slot)
+    if slot.day < window.first_day:
+        return Availability.TOO_SOON
+    if slot.day > window.last_day:
+        return Availability.NOT_YET_OPEN
+    return None
+
+
 def slot_availability(session: Session, slot: Slot, venue_day: VenueDay | None,
-                      now: datetime, corrections: opening.Corrections | None = None
-                      ) -> SlotAvailability:
-    """Whether a group could book ``slot`` now, and how many seats it really has left."""
-    day_left = venue_day.seats_left if venue_day is not None else slot.venue.daily_cap
+                      now: datetime, windows: Windows | None = None) -> SlotAvailability:
+    """Whether a group could book ``slot`` now, and how many seats it really has left.
+
+    ``windows`` carries the venue's booking windows and the staff's working-day corrections
+    when the caller prefetched them for many slots; by default they are looked up."""
+    venue = windows.venue if windows is not None else slot.venue
+    day_left = venue_day.seats_left if venue_day is not None else venue.daily_cap
     seats_left = max(0, min(slot.seats_left, day_left))
-    try:
-        check_slot_open_for_booking(session, slot, now, override=venue_day,
-                                    corrections=corrections)
-    except BookingError as refused:
-        return SlotAvailability(slot, _REFUSALS.get(refused.code, Availability.STOPPED),
-                                seats_left, str(refused.message))
+    if windows is None:
+        today = local_today(now, venue.tz)
+        windows = Windows(venue, today, working_days.corrections_from(session, today))
+    refused = refusal(slot, venue, venue_day, now, windows)
+    if refused is not None:
+        return SlotAvailability(slot, refused, seats_left, venue_day=venue_day, now=now,
+                                corrections=windows.corrections)
     if seats_left <= 0:
         return SlotAvailability(slot, Availability.FULL, 0)
     if seats_left < slot.party_size_min:
@@ -239,16 +308,19 @@ def _venue_days_between(session: Session, venue: Venue, first: date,
 
 
 def _days(session: Session, venue: Venue, first: date, last: date, programme: str | None,
-          now: datetime, language: str, month: int | None = None) -> list[CalendarDay]:
+          now: datetime, language: str, month: int | None = None,
+          corrections: opening.Corrections | None = None) -> list[CalendarDay]:
     today = local_today(now, venue.tz)
-    corrections = working_days.corrections_from(session, today)
+    if corrections is None:
+        corrections = working_days.corrections_from(session, today)
     window = opening.booking_window(venue, today, corrections=corrections)
     slots = _slots_between(session, venue, first, last, programme)
     venue_days = _venue_days_between(session, venue, first, last)
+    windows = Windows(venue, today, corrections)
     by_day: dict[date, list[SlotAvailability]] = {}
     for slot in slots:
         by_day.setdefault(slot.day, []).append(
-            slot_availability(session, slot, venue_days.get(slot.day), now, corrections))
+            slot_availability(session, slot, venue_days.get(slot.day), now, windows))
     cells = []
     day = first
     while day <= last:
@@ -259,18 +331,24 @@ def _days(session: Session, venue: Venue, first: date, last: date, programme: st
     return cells
 
 
+def month_grid(month: date) -> tuple[date, date]:
+    """The first and last day of the weeks (Monday first) covering ``month``."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
+
+
 def month_calendar(session: Session, venue: Venue, month: date, programme: str | None = None,
                    now: datetime | None = None, language: str = "zh") -> MonthCalendar:
     """The weeks (Monday first) covering ``month``, every day summarised."""
     now = now or utcnow()
     first = month.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    grid_first = first - timedelta(days=first.weekday())
-    grid_last = last + timedelta(days=6 - last.weekday())
-    cells = _days(session, venue, grid_first, grid_last, programme, now, language, first.month)
+    grid_first, grid_last = month_grid(first)
     today = local_today(now, venue.tz)
-    window = opening.booking_window(venue, today,
-                                    corrections=working_days.corrections_from(session, today))
+    corrections = working_days.corrections_from(session, today)  # once for the whole page
+    cells = _days(session, venue, grid_first, grid_last, programme, now, language, first.month,
+                  corrections)
+    window = opening.booking_window(venue, today, corrections=corrections)
     overrides = _venue_days_between(session, venue, window.first_day, window.last_day)
     return MonthCalendar(venue=venue, first_day=first, programme=programme, today=today,
                          window=window, weeks=[cells[i:i + 7] for i in range(0, len(cells), 7)],
@@ -295,13 +373,14 @@ def upcoming_slots(session: Session, venue: Venue, programme: str, now: datetime
     if not slots:
         return []
     venue_days = _venue_days_between(session, venue, slots[0].day, slots[-1].day)
-    corrections = working_days.corrections_from(session, local_today(now, venue.tz))
+    today = local_today(now, venue.tz)
+    windows = Windows(venue, today, working_days.corrections_from(session, today))
     found = []
     for slot in slots:
-        availability = slot_availability(session, slot, venue_days.get(slot.day), now,
-                                         corrections)
+        availability = slot_availability(session, slot, venue_days.get(slot.day), now, windows)
         if availability.bookable:
             found.append(availability)
             if len(found) == limit:
                 break
     return found
+

@@ -26,27 +26,6 @@ from booking.models import Booking, BookingState, Slot, Venue
 SERVED_STATES = (BookingState.CHECKED_IN, BookingState.COMPLETED)
 
 
-@dataclass(frozen=True)
-class ServedFact:
-    """People one organisation brought to one programme at one venue on one day."""
-
-    venue_id: int
-    venue_name: str
-    venue_name_en: str
-    day: date
-    programme: str   # the programme code, or the slot title for slots without one
-    title: str
-    title_en: str
-    kind: str        # Slot.kind ("" when the slot has none)
-    organisation_id: int
-    people: int
-    groups: int      # bookings behind the figure
-
-    @property
-    def month(self) -> str:
-        return f"{self.day.year:04d}-{self.day.month:02d}"
-
-
 @dataclass
 class Tally:
     """One row of a report: a group key, its labels, and what was served under it."""
@@ -66,10 +45,10 @@ class Tally:
     def organisations(self) -> int:
         return len(self.organisation_ids)
 
-    def add(self, fact: ServedFact) -> None:
-        self.people += fact.people
-        self.groups += fact.groups
-        self.organisation_ids.add(fact.organisation_id)
+    def add(self, other: Tally) -> None:
+        self.people += other.people
+        self.groups += other.groups
+        self.organisation_ids |= other.organisation_ids
 
 
 @dataclass
@@ -84,22 +63,57 @@ class StatisticsReport:
     detail: list[Tally]            # venue × month × kind × programme
 
 
-def served_facts(session: Session, start: date, end: date,
-                 venue_id: int | None = None) -> list[ServedFact]:
-    """Served people per venue, day, programme and organisation, slot days in [start, end]."""
-    people = func.sum(func.coalesce(Booking.arrived_count, Booking.party_size))
-    query = (select(Slot.venue_id, Venue.name, Venue.name_en, Slot.day,
+def _detail_of_slots(session: Session, start: date, end: date,
+                     venue_id: int | None) -> dict[int, Tally]:
+    """Each slot of the range -> the (empty) detail row it counts in: venue x month x kind x
+    programme, labelled with the first slot's titles (titles may vary between slots)."""
+    query = (select(Slot.id, Slot.venue_id, Venue.name, Venue.name_en, Slot.day,
                     func.coalesce(Slot.programme, Slot.title), Slot.title, Slot.title_en,
-                    Slot.kind, Booking.organisation_id, people, func.count(Booking.id))
-             .join(Slot, Booking.slot_id == Slot.id).join(Venue, Slot.venue_id == Venue.id)
-             .where(Booking.state.in_(SERVED_STATES), Slot.day >= start, Slot.day <= end)
-             .group_by(Slot.venue_id, Venue.name, Venue.name_en, Slot.day, Slot.programme,
-                       Slot.title, Slot.title_en, Slot.kind, Booking.organisation_id))
+                    Slot.kind)
+             .join(Venue, Slot.venue_id == Venue.id)
+             .where(Slot.day >= start, Slot.day <= end).order_by(Slot.day, Slot.id))
     if venue_id is not None:
         query = query.where(Slot.venue_id == venue_id)
-    return [ServedFact(row[0], row[1], row[2] or "", row[3], row[4], row[5], row[6] or "",
-                       row[7] or "", row[8], int(row[9] or 0), int(row[10]))
-            for row in session.execute(query)]
+    rows: dict[tuple, Tally] = {}
+    of_slot: dict[int, Tally] = {}
+    for slot_id, venue, name, name_en, day, programme, title, title_en, kind in \
+            session.execute(query):
+        month, kind = f"{day.year:04d}-{day.month:02d}", kind or ""
+        key = (("venue", venue), ("month", month), ("kind", kind), ("programme", programme))
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = Tally(key=key, venue_name=name, venue_name_en=name_en or "",
+                                    title=title, title_en=title_en or "", kind=kind,
+                                    month=month)
+        of_slot[slot_id] = row
+    return of_slot
+
+
+def detail_rows(session: Session, start: date, end: date,
+                venue_id: int | None = None) -> list[Tally]:
+    """Served organisations and people per venue, month, kind and programme, for the slots
+    whose day is in [start, end].
+
+    Two portable queries whose cost follows the range, not the history: the range's slots
+    (through ``ix_slot_day``) and their served bookings per organisation, an index-only read
+    of ``ix_booking_served``, tallied here in one pass.
+    """
+    of_slot = _detail_of_slots(session, start, end, venue_id)
+    slots = select(Slot.id).where(Slot.day >= start, Slot.day <= end)
+    if venue_id is not None:
+        slots = slots.where(Slot.venue_id == venue_id)
+    people = func.sum(func.coalesce(Booking.arrived_count, Booking.party_size))
+    served = session.execute(
+        select(Booking.slot_id, Booking.organisation_id, people, func.count())
+        .where(Booking.slot_id.in_(slots), Booking.state.in_(SERVED_STATES))
+        .group_by(Booking.slot_id, Booking.organisation_id))
+    for slot_id, organisation_id, count, groups in served:
+        row = of_slot[slot_id]
+        row.people += count or 0
+        row.groups += groups
+        row.organisation_ids.add(organisation_id)
+    unique = {id(row): row for row in of_slot.values() if row.groups}
+    return list(unique.values())
 
 
 def months_between(start: date, end: date) -> list[str]:
@@ -110,66 +124,55 @@ def months_between(start: date, end: date) -> list[str]:
     return months
 
 
-def _tally(facts: list[ServedFact], key) -> dict[tuple, Tally]:
-    tallies: dict[tuple, Tally] = {}
-    for fact in facts:
-        k = key(fact)
-        tally = tallies.get(k)
-        if tally is None:
-            tally = tallies[k] = Tally(key=k)
-        _label(tally, fact, k)
-        tally.add(fact)
-    return tallies
-
-
-def _label(tally: Tally, fact: ServedFact, key: tuple) -> None:
-    """Copy the labels the key is about (titles may vary between slots: keep the first)."""
-    if ("venue", fact.venue_id) in key:
-        tally.venue_name, tally.venue_name_en = fact.venue_name, fact.venue_name_en
-    if ("programme", fact.programme) in key and not tally.title:
-        tally.title, tally.title_en = fact.title, fact.title_en
-    if ("kind", fact.kind) in key:
-        tally.kind = fact.kind
-    if ("month", fact.month) in key:
-        tally.month = fact.month
-
-
 def people_served(session: Session, start: date, end: date,
                   venue_id: int | None = None) -> list[Tally]:
     """Rows per venue, month, kind and programme: organisations (distinct) and people served."""
-    return build_report(served_facts(session, start, end, venue_id), start, end).detail
+    return build_report(detail_rows(session, start, end, venue_id), start, end).detail
 
 
-def build_report(facts: list[ServedFact], start: date, end: date) -> StatisticsReport:
+def _merge(tallies, key: tuple, **labels) -> Tally:
+    tally = tallies.get(key)
+    if tally is None:
+        tally = tallies[key] = Tally(key=key, **labels)
+    return tally
+
+
+def build_report(detail: list[Tally], start: date, end: date) -> StatisticsReport:
+    """Every coarser table is a merge of the few detail rows (organisations as sets, so each
+    is counted once)."""
     total = Tally(key=())
-    for fact in facts:
-        total.add(fact)
+    by_venue: dict[tuple, Tally] = {}
+    by_programme: dict[tuple, Tally] = {}
+    by_kind: dict[tuple, Tally] = {}
+    by_month: dict[tuple, Tally] = {(("month", m),): Tally(key=(("month", m),), month=m)
+                                    for m in months_between(start, end)}
+    for row in detail:
+        venue, month, kind, programme = row.key
+        for tally in (total,
+                      _merge(by_venue, (venue,), venue_name=row.venue_name,
+                             venue_name_en=row.venue_name_en),
+                      _merge(by_programme, (programme,), title=row.title,
+                             title_en=row.title_en),
+                      _merge(by_kind, (kind,), kind=row.kind),
+                      _merge(by_month, (month,), month=row.month)):
+            tally.add(row)
 
     def by_people(t):
         return (-t.people, t.key)
 
-    by_venue = _tally(facts, lambda f: (("venue", f.venue_id),))
-    by_programme = _tally(facts, lambda f: (("programme", f.programme),))
-    by_kind = _tally(facts, lambda f: (("kind", f.kind),))
-    by_month = _tally(facts, lambda f: (("month", f.month),))
-    for month in months_between(start, end):
-        key = (("month", month),)
-        by_month.setdefault(key, Tally(key=key, month=month))
-    detail = _tally(facts, lambda f: (("venue", f.venue_id), ("month", f.month),
-                                      ("kind", f.kind), ("programme", f.programme)))
     return StatisticsReport(
         start=start, end=end, total=total,
         by_venue=sorted(by_venue.values(), key=lambda t: t.key),
         by_programme=sorted(by_programme.values(), key=by_people),
         by_kind=sorted(by_kind.values(), key=by_people),
         by_month=sorted(by_month.values(), key=lambda t: t.month),
-        detail=sorted(detail.values(), key=lambda t: (t.key[0], t.month, t.kind, t.title)))
+        detail=sorted(detail, key=lambda t: (t.key[0], t.month, t.kind, t.title)))
 
 
 def statistics_report(session: Session, start: date, end: date,
                       venue_id: int | None = None) -> StatisticsReport:
-    """Everything the statistics page shows, from one query."""
-    return build_report(served_facts(session, start, end, venue_id), start, end)
+    """Everything the statistics page shows, from two queries."""
+    return build_report(detail_rows(session, start, end, venue_id), start, end)
 
 
 # --- export renderers: plain tables in, bytes out ------------------------------------------

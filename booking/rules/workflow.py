@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
@@ -99,9 +100,11 @@ def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | No
 
 
 def check_slot_bookable(session: Session, slot: Slot, party_size: int,
-                        now: datetime | None = None) -> None:
-    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now."""
-    check_slot_open_for_booking(session, slot, now)
+                        now: datetime | None = None,
+                        override: VenueDay | None | bool = False) -> None:
+    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now
+    (``override``: the slot's prefetched VenueDay, as for check_slot_open_for_booking)."""
+    check_slot_open_for_booking(session, slot, now, override)
     if not slot.party_size_min <= party_size <= slot.party_size_max:
         raise BookingError("party_size", _l("团体人数须在 %(min)s 至 %(max)s 人之间。",
                                             min=slot.party_size_min, max=slot.party_size_max),
@@ -127,6 +130,10 @@ def find_or_create_organisation(session: Session, details: OrganisationDetails) 
     if organisation is not None:
         return organisation
     organisation = Organisation(name=name, kind=details.kind, credit_code=code)
+    if code is None:  # nothing unique to collide on: no savepoint needed
+        session.add(organisation)
+        session.flush()
+        return organisation
     try:
         with session.begin_nested():
             session.add(organisation)
@@ -162,10 +169,14 @@ def create_booking(session: Session, request: BookingRequest,
                    now: datetime | None = None) -> tuple[Booking, str]:
     """Book seats for a group. Returns the booking and its manage token (shown once)."""
     now = now or utcnow()
-    slot = session.get(Slot, request.slot_id, options=[joinedload(Slot.venue)])
-    if slot is None:
+    found = session.execute(
+        select(Slot, VenueDay).options(joinedload(Slot.venue))
+        .outerjoin(VenueDay, and_(VenueDay.venue_id == Slot.venue_id, VenueDay.day == Slot.day))
+        .where(Slot.id == request.slot_id)).first()
+    if found is None:
         raise NotFound(_l("该场次不存在。"))
-    check_slot_bookable(session, slot, request.party_size, now)
+    slot, venue_day = found  # one query: the hot path of every booking
+    check_slot_bookable(session, slot, request.party_size, now, override=venue_day)
     names = clean_names(request.attendee_names, request.party_size)
     organisation = find_or_create_organisation(session, request.organisation)
     check_may_book(session, organisation, request.contact_phone, slot,
@@ -200,7 +211,11 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
     if names:
         connection.execute(insert(Attendee.__table__), [
             dict(booking_id=booking_id, name=n, position=i) for i, n in enumerate(names)])
-    return session.get(Booking, booking_id), token
+    booking = session.get(Booking, booking_id)
+    # The slot (with its venue) is at hand: hand it over, or the mail and text message
+    # queued next would load both again once the caller's reference is gone.
+    set_committed_value(booking, "slot", slot)
+    return booking, token
 
 
 def find_booking_by_token(session: Session, reference: str, token: str) -> Booking:

@@ -20,16 +20,19 @@ from booking.api.v1.openapi_parts import (
 )
 from booking.api.v1.openapi_staff import STAFF_PATHS, STAFF_SECURITY_SCHEMES, staff_schemas
 from booking.api.v1.validation import (
+    DEFAULT_PAGE_SIZE,
     MAX_ATTENDEES,
     MAX_CONTACT_NAME,
     MAX_EMAIL,
     MAX_NOTES,
     MAX_ORGANISATION_NAME,
+    MAX_PAGE_SIZE,
     MAX_PARTY_SIZE,
     MAX_RANGE_DAYS,
     ORGANISATION_KINDS,
 )
 from booking.models import BookingState
+from booking.rules.vocabulary import PROGRAMME_KIND_NAMES
 from booking.rules.workflow import MAX_ATTENDEE_NAME
 
 _ref, _json, _error = ref, json_content, error_content
@@ -78,8 +81,11 @@ SCHEMAS = {
         },
     },
     "SlotList": {
-        "type": "object", "required": ["slots"], "additionalProperties": False,
-        "properties": {"slots": {"type": "array", "items": _ref("Slot")}},
+        "type": "object", "required": ["slots", "next"], "additionalProperties": False,
+        "properties": {"slots": {"type": "array", "items": _ref("Slot")},
+                       "next": {"type": ["string", "null"],
+                                "description": "Pass as `after` for the next page; null on "
+                                "the last page."}},
     },
     "BookingCreate": {
         "type": "object", "additionalProperties": False,
@@ -208,11 +214,22 @@ PATHS = {
             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
              "description": f"Last local day, inclusive; default `from` + 30 days; at most "
              f"{MAX_RANGE_DAYS} days after `from`."},
+            {"name": "kind", "in": "query",
+             "schema": {"type": "string", "enum": list(PROGRAMME_KIND_NAMES)},
+             "description": "Programme kind."},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
+                        "default": DEFAULT_PAGE_SIZE},
+             "description": "Slots per page, in start order."},
+            {"name": "after", "in": "query", "schema": {"type": "string"},
+             "description": "The `next` of the previous page (opaque); absent for the first "
+             "page."},
             {"$ref": "#/components/parameters/Lang"},
         ],
         "responses": {
             "200": _json("SlotList", "Slots ordered by start time (cancelled ones omitted)."),
-            "400": _error("Bad date, `to` before `from`, or range too long (`invalid_query`)."),
+            "400": _error("Bad date, `to` before `from`, range too long, or a bad `limit`, "
+                          "`kind`, `after` (`invalid_query`)."),
             "404": _error("Unknown venue code (`venue_not_found`)."),
         },
     }},

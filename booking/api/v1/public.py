@@ -13,7 +13,7 @@ import logging
 from flask import Response, current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import BadRequest
 
@@ -30,13 +30,13 @@ from booking.api.v1.representation import (
     json_response,
     slot_json,
 )
-from booking.clock import local_today, utcnow
+from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.i18n import LANGUAGE_COOKIE, LANGUAGES
 from booking.models import Slot, SlotState, Venue, VenueDay
 from booking.models.db import db
-from booking.rules import idempotency, workflow, working_days
-from booking.rules.availability import slot_availability
+from booking.rules import idempotency, workflow
+from booking.rules.availability import slot_availability, windows_by_venue
 from booking.usecases import bookings
 from booking.web.extensions import limiter
 
@@ -60,37 +60,62 @@ def _booking_error(error: BookingError):
 
 @bp.get("/slots")
 def list_slots():
-    """Slots in a date range, each with its real seats left and whether a group could book it.
+    """Slots in a date range, each with its real seats left and whether a group could book it;
+    a page of at most ``limit``, ``next`` naming the following one (null on the last).
 
-    A constant number of queries: the venue, the slots (with their venues), the VenueDays.
+    A constant number of queries: the venue, the page of slots (with their venues), the
+    VenueDays.
     """
     try:
         query = api_schema.slot_query_from_args(request.args)
     except api_schema.InvalidRequest as invalid:
         return error_response(400, "invalid_query", _l("查询参数有误，请按字段说明修改后重试。"),
                               invalid.fields)
-    statement = (select(Slot).options(joinedload(Slot.venue))
-                 .where(Slot.day.between(query.first_day, query.last_day),
-                        Slot.state != SlotState.CANCELLED)
-                 .order_by(Slot.starts_at, Slot.id))
-    day_statement = select(VenueDay).where(VenueDay.day.between(query.first_day, query.last_day))
+    venue = None
     if query.venue:
         venue = db.session.scalar(select(Venue).where(Venue.code == query.venue))
         if venue is None:
             return error_response(404, "venue_not_found",
                                   _l("场馆代码“%(code)s”不存在。", code=query.venue))
-        statement = statement.where(Slot.venue_id == venue.id)
-        day_statement = day_statement.where(VenueDay.venue_id == venue.id)
-    if query.programme:
-        statement = statement.where(Slot.programme == query.programme)
-    slots = list(db.session.scalars(statement))
-    venue_days = {(d.venue_id, d.day): d for d in db.session.scalars(day_statement)}
+    slots = list(db.session.scalars(_slots_statement(query, venue)))
+    more, slots = len(slots) > query.limit, slots[:query.limit]
+    venue_days = _venue_days_of(slots)
     now = utcnow()
-    corrections = working_days.corrections_from(db.session, local_today(now))
+    windows = windows_by_venue(db.session, slots, now)
     return json_response(200, {"slots": [
         slot_json(slot_availability(db.session, slot, venue_days.get((slot.venue_id, slot.day)),
-                                    now, corrections))
-        for slot in slots]})
+                                    now, windows[slot.venue_id]))
+        for slot in slots], "next": api_schema.slot_cursor(slots[-1].starts_at, slots[-1].id)
+        if more else None})
+
+
+def _slots_statement(query, venue: Venue | None):
+    """The page of slots ``query`` asks for (one more than the limit, to tell a next page)."""
+    statement = (select(Slot).options(joinedload(Slot.venue))
+                 .where(Slot.day.between(query.first_day, query.last_day),
+                        Slot.state != SlotState.CANCELLED)
+                 .order_by(Slot.starts_at, Slot.id).limit(query.limit + 1))
+    if venue is not None:
+        statement = statement.where(Slot.venue_id == venue.id)
+    if query.programme:
+        statement = statement.where(Slot.programme == query.programme)
+    if query.kind:
+        statement = statement.where(Slot.kind == query.kind)
+    if query.after:
+        starts_at, slot_id = query.after
+        statement = statement.where(or_(Slot.starts_at > starts_at,
+                                        and_(Slot.starts_at == starts_at, Slot.id > slot_id)))
+    return statement
+
+
+def _venue_days_of(slots: list[Slot]) -> dict:
+    """The VenueDays of the page's slots (their venues, from the first day to the last)."""
+    if not slots:
+        return {}
+    rows = db.session.scalars(select(VenueDay).where(
+        VenueDay.venue_id.in_({slot.venue_id for slot in slots}),
+        VenueDay.day.between(slots[0].day, slots[-1].day)))
+    return {(d.venue_id, d.day): d for d in rows}
 
 
 # -- bookings ----------------------------------------------------------------------------------

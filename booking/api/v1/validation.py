@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -17,6 +17,7 @@ from booking.clock import local_today
 from booking.models import OrganisationKind
 from booking.rules.channels import NotifyBy, needs_email
 from booking.rules.identifiers import is_mainland_mobile, is_valid_credit_code
+from booking.rules.vocabulary import PROGRAMME_KIND_NAMES
 from booking.rules.workflow import MAX_ATTENDEE_NAME, BookingRequest, OrganisationDetails
 
 MAX_ORGANISATION_NAME = 120
@@ -31,6 +32,9 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 92
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 200
+CURSOR_PATTERN = re.compile(r"^(\d{1,20})-(\d{1,12})$")
 
 TOP_LEVEL_FIELDS = {"slot_id", "organisation", "contact", "party_size", "attendees", "notes",
                     "language", "notify_by"}
@@ -205,6 +209,49 @@ class SlotQuery:
     programme: str | None
     first_day: date
     last_day: date
+    kind: str | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    after: tuple[datetime, int] | None = None  # the last slot of the previous page
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def slot_cursor(starts_at: datetime, slot_id: int) -> str:
+    """The opaque ``after`` of the page following the slot (start in UTC microseconds, id)."""
+    micros = (starts_at.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{slot_id}"
+
+
+def _parse_cursor(value: str | None, check: _Checker) -> tuple[datetime, int] | None:
+    if value is None or value == "":
+        return None
+    match = CURSOR_PATTERN.match(value)
+    try:
+        if match:
+            return _EPOCH + timedelta(microseconds=int(match.group(1))), int(match.group(2))
+    except OverflowError:
+        pass
+    check.fail("after", _l("翻页参数无效，请使用上一页返回的 next。"))
+    return None
+
+
+def _parse_limit(value: str | None, check: _Checker) -> int:
+    if value is None or value == "":
+        return DEFAULT_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        check.fail("limit", _l("每页条数应为 1 至 %(n)s 的整数。", n=MAX_PAGE_SIZE))
+        return DEFAULT_PAGE_SIZE
+    return int(value)
+
+
+def _parse_code(value: str | None, name: str, check: _Checker, choices=None) -> str | None:
+    if value is None or value == "":
+        return None
+    if len(value) > 60 or (choices is not None and value not in choices):
+        check.fail(name, _l("取值无效。"))
+        return None
+    return value
 
 
 def _parse_day(value: str | None, name: str, check: _Checker) -> date | None:
@@ -226,6 +273,11 @@ def slot_query_from_args(args, today: date | None = None) -> SlotQuery:
     check = _Checker()
     first = _parse_day(args.get("from"), "from", check)
     last = _parse_day(args.get("to"), "to", check)
+    limit = _parse_limit(args.get("limit"), check)
+    after = _parse_cursor(args.get("after"), check)
+    venue = _parse_code(args.get("venue"), "venue", check)
+    programme = _parse_code(args.get("programme"), "programme", check)
+    kind = _parse_code(args.get("kind"), "kind", check, PROGRAMME_KIND_NAMES)
     if check.errors:
         raise InvalidRequest(check.errors)
     first = first or today
@@ -234,8 +286,8 @@ def slot_query_from_args(args, today: date | None = None) -> SlotQuery:
         raise InvalidRequest({"to": _l("结束日期不能早于开始日期。")})
     if (last - first).days > MAX_RANGE_DAYS:
         raise InvalidRequest({"to": _l("查询范围不能超过 %(n)s 天。", n=MAX_RANGE_DAYS)})
-    return SlotQuery(venue=args.get("venue") or None, programme=args.get("programme") or None,
-                     first_day=first, last_day=last)
+    return SlotQuery(venue=venue, programme=programme, first_day=first, last_day=last, kind=kind,
+                     limit=limit, after=after)
 
 
 # -- the staff API's bodies --------------------------------------------------------------------

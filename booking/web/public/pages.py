@@ -12,12 +12,13 @@ from booking.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, curren
 from booking.models import Booking, Slot, Venue, VenueDay
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
-from booking.rules import workflow
+from booking.rules import versions, workflow
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import bookings
 from booking.web.extensions import limiter
+from booking.web.page_cache import versioned_page
 from booking.web.public import bp
 from booking.web.public.forms import BookingForm, FindBookingForm
 from booking.web.responses import private, safe_next_path, show_error
@@ -68,16 +69,27 @@ def _programme_arg(venue: Venue) -> tuple[str | None, Slot | None]:
                                    .order_by(Slot.starts_at.desc()).limit(1))
 
 
+def _sample_facts(sample: Slot | None) -> tuple:
+    return (sample.id, sample.title, sample.title_en) if sample is not None else ()
+
+
 @bp.route("/venues/<code>/calendar")
 def venue_calendar(code: str):
+    """The month's capacity calendar, served by version (see booking.web.page_cache)."""
     venue = _venue_or_404(code)
     programme, sample = _programme_arg(venue)
     now = utcnow()
     month = capacity_calendar.parse_month(request.args.get("month"), local(now, venue.tz).date())
-    calendar = capacity_calendar.month_calendar(db.session, venue, month, programme, now,
-                                                current_language())
-    return render_template("booking/calendar.html", venue=venue, calendar=calendar,
-                           programme=programme, programme_slot=sample)
+    first, last = capacity_calendar.month_grid(month)
+    version = versions.calendar_version(db.session, venue, first, last, programme, now,
+                                        _sample_facts(sample))
+
+    def render() -> str:
+        calendar = capacity_calendar.month_calendar(db.session, venue, month, programme, now,
+                                                    current_language())
+        return render_template("booking/calendar.html", venue=venue, calendar=calendar,
+                               programme=programme, programme_slot=sample)
+    return versioned_page(version, render)
 
 
 @bp.route("/venues/<code>/days/<day>")
@@ -88,10 +100,16 @@ def venue_day(code: str, day: str):
     except ValueError:
         abort(404)
     programme, sample = _programme_arg(venue)
-    cell = capacity_calendar.day_calendar(db.session, venue, wanted, programme, utcnow(),
-                                          current_language())
-    return render_template("booking/day.html", venue=venue, cell=cell, programme=programme,
-                           programme_slot=sample)
+    now = utcnow()
+    version = versions.calendar_version(db.session, venue, wanted, wanted, programme, now,
+                                        _sample_facts(sample))
+
+    def render() -> str:
+        cell = capacity_calendar.day_calendar(db.session, venue, wanted, programme, now,
+                                              current_language())
+        return render_template("booking/day.html", venue=venue, cell=cell,
+                               programme=programme, programme_slot=sample)
+    return versioned_page(version, render)
 
 
 # --- booking form and confirmation -------------------------------------------------------

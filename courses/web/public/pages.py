@@ -5,9 +5,12 @@ from flask import abort, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from booking.clock import utcnow
 from booking.models import Venue
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
+from booking.rules import versions
+from booking.web.page_cache import versioned_page
 from courses.models import Course
 from courses.web.public import bp
 
@@ -29,6 +32,13 @@ def programme(code: str):
                                .filter_by(code=code, active=True))
     if course is None:
         abort(404)
-    sessions = capacity_calendar.upcoming_slots(db.session, course.venue, course.code)
-    return render_template("courses/programme.html", course=course, venue=course.venue,
-                           sessions=sessions)
+    now = utcnow()
+    version = versions.upcoming_version(
+        db.session, course.venue, course.code, now, versions.row_facts(course),
+        [versions.row_facts(module) for module in course.modules])
+
+    def render() -> str:
+        sessions = capacity_calendar.upcoming_slots(db.session, course.venue, course.code, now)
+        return render_template("courses/programme.html", course=course, venue=course.venue,
+                               sessions=sessions)
+    return versioned_page(version, render)
