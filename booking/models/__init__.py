@@ -11,6 +11,7 @@ from booking.models.bookings import (
                                      WaitlistEntry,
                                      WaitlistState,
 )
+from booking.models.offline import OfflineVisit
 from booking.models.outbox import OutboxMessage
 from booking.models.sms import SmsMessage
 from booking.models.staff import AuditEntry, Role, StaffUser
@@ -25,8 +26,9 @@ from booking.models.venues import (
 )
 
 __all__ = [
-    "Attendee", "AuditEntry", "Booking", "CalendarCorrection", "BookingState", "CHANGEABLE_STATES", "HOLDING_STATES",
-    "IdempotencyRecord", "Organisation", "OrganisationKind", "OutboxMessage", "Role", "Room",
-    "Slot", "SlotState", "SmsMessage", "StaffUser", "Venue", "VenueDay", "WaitlistEntry", "WaitlistState",
+    "Attendee", "AuditEntry", "Booking", "BookingState", "CalendarCorrection", "CHANGEABLE_STATES",
+    "HOLDING_STATES", "IdempotencyRecord", "OfflineVisit", "Organisation", "OrganisationKind",
+    "OutboxMessage", "Role", "Room", "Slot", "SlotState", "SmsMessage", "StaffUser", "Venue",
+    "VenueDay", "WaitlistEntry", "WaitlistState",
     "enum_column",
 ]

@@ -13,8 +13,10 @@ def register(app: Flask) -> None:
     from booking.web.health import probes  # noqa: F401  (route module)
     from booking.web.public import manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import (  # noqa: F401
+        annual_report,
         door,
         frontdesk,
+        offline,
         roster,
         statistics,
         working_days,
