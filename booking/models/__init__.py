@@ -11,6 +11,7 @@ from booking.models.bookings import (
                                      WaitlistEntry,
                                      WaitlistState,
 )
+from booking.models.feedback import Feedback
 from booking.models.offline import OfflineVisit
 from booking.models.outbox import OutboxMessage
 from booking.models.sms import SmsMessage
@@ -27,6 +28,9 @@ from booking.models.venues import (
 
 __all__ = [
     "Attendee", "AuditEntry", "Booking", "BookingState", "CalendarCorrection", "CHANGEABLE_STATES",
+    "Feedback", "HOLDING_STATES", "IdempotencyRecord", "OfflineVisit", "Organisation",
+    "OrganisationKind", "OutboxMessage", "Role", "Room", "Slot", "SlotState", "SmsMessage",
+    "StaffUser", "Venue", "VenueDay", "WaitlistEntry", "WaitlistState",
     "HOLDING_STATES", "IdempotencyRecord", "OfflineVisit", "Organisation", "OrganisationKind",
     "OutboxMessage", "Role", "Room", "Slot", "SlotState", "SmsMessage", "StaffUser", "Venue",
     "VenueDay", "WaitlistEntry", "WaitlistState",

@@ -56,7 +56,7 @@ class StatisticsForm(FlaskForm):
                 raise ValidationError(_l("统计范围最长 5 年。"))
 
 
-def _read_form() -> StatisticsForm:
+def read_form() -> StatisticsForm:
     """The form read from the query string, empty dates defaulting to this calendar year."""
     form = StatisticsForm(formdata=request.args)
     venues = db.session.scalars(select(Venue).order_by(Venue.position, Venue.id)).all()
@@ -84,7 +84,7 @@ def _month_label(month: str, multi_year: bool) -> str:
 @bp.route("/statistics")
 @role_required(Role.STAFF)
 def index():
-    form = _read_form()
+    form = read_form()
     if not form.validate():
         return render_template("staff/statistics.html", form=form, report=None), 422
     report = _report(form)
@@ -102,10 +102,10 @@ def index():
                            change_text=change_text, tally_label=tally_label,
                            hours=hours_value, breakdowns=breakdowns(),
                            max_programme=max((t.people for t in report.by_programme), default=0),
-                           query=_query_args(form))
+                           query=query_args(form))
 
 
-def _query_args(form: StatisticsForm) -> dict:
+def query_args(form: StatisticsForm) -> dict:
     args = {"start": form.start.data.isoformat(), "end": form.end.data.isoformat()}
     if form.venue.data:
         args["venue"] = form.venue.data
@@ -113,7 +113,7 @@ def _query_args(form: StatisticsForm) -> dict:
 
 
 def _export(suffix: str, mimetype: str, render) -> Response:
-    form = _read_form()
+    form = read_form()
     if not form.validate():
         return redirect(url_for("statistics.index", **request.args))
     data = render(statistics_tables(_report(form)))
