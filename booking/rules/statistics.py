@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from booking.models import Booking, BookingState, OfflineVisit, Organisation, Slot, Venue
@@ -44,7 +44,7 @@ def register_certificate_source(source: CertificateSource) -> None:
         _certificate_sources.append(source)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ServedFact:
     """One booking or one offline visit: what it brought to a programme on a day."""
 
@@ -65,14 +65,8 @@ class ServedFact:
     no_show: bool = False
     lecturer_name: str = ""
     guide_user_id: int | None = None
-
-    @property
-    def month(self) -> str:
-        return f"{self.day.year:04d}-{self.day.month:02d}"
-
-    @property
-    def year(self) -> str:
-        return f"{self.day.year:04d}"
+    month: str = ""   # YYYY-MM, filled from ``day`` (see _with_months)
+    year: str = ""
 
     @property
     def person_hours(self) -> Decimal:
@@ -155,9 +149,10 @@ def booking_facts(session: Session, start: date, end: date,
     """One fact per booking that came or did not show, slot days in [start, end]."""
     query = (select(Booking.id, Slot.venue_id, Venue.name, Venue.name_en, Slot.day,
                     func.coalesce(Slot.programme, Slot.title), Slot.title, Slot.title_en,
-                    Slot.kind, Organisation.name, Organisation.kind,
+                    Slot.kind, Organisation.name, type_coerce(Organisation.kind, String).label("organisation_kind"),
                     func.coalesce(Booking.arrived_count, Booking.party_size),
-                    Slot.training_hours, Booking.state, Slot.lecturer_name, Slot.guide_user_id)
+                    Slot.training_hours, type_coerce(Booking.state, String).label("state"),
+                    Slot.lecturer_name, Slot.guide_user_id)
              .join(Slot, Booking.slot_id == Slot.id).join(Venue, Slot.venue_id == Venue.id)
              .join(Organisation, Booking.organisation_id == Organisation.id)
              .where(Booking.state.in_((*SERVED_STATES, BookingState.NO_SHOW)),
@@ -167,32 +162,48 @@ def booking_facts(session: Session, start: date, end: date,
     certificates: dict[int, int] = {}
     for source in _certificate_sources:
         certificates.update(source(session, start, end, venue_id))
+    names: dict[str, str] = {}
+    no_show = BookingState.NO_SHOW.value
     return [ServedFact(row[1], row[2], row[3] or "", row[4], row[5], row[6], row[7] or "",
-                       row[8] or "", _name(row[9]), row[10].value, int(row[11] or 0),
-                       Decimal(row[12] or 0), certificates.get(row[0], 0), ONLINE,
-                       row[13] is BookingState.NO_SHOW, row[14] or "", row[15])
+                       row[8] or "", names.get(row[9]) or names.setdefault(row[9], _name(row[9])),
+                       row[10], int(row[11] or 0), Decimal(row[12] or 0),
+                       certificates.get(row[0], 0), ONLINE, row[13] == no_show, row[14] or "",
+                       row[15])
             for row in session.execute(query)]
 
 
 def offline_facts(session: Session, start: date, end: date,
                   venue_id: int | None = None) -> list[ServedFact]:
     """One fact per offline visit on days in [start, end]."""
-    query = (select(OfflineVisit, Venue.name, Venue.name_en)
+    v = OfflineVisit
+    query = (select(v.venue_id, Venue.name, Venue.name_en, v.day, v.programme, v.title,
+                    v.title_en, v.kind, v.organisation_name, v.organisation_kind, v.people,
+                    v.training_hours, v.lecturer_name)
              .join(Venue, OfflineVisit.venue_id == Venue.id)
              .where(OfflineVisit.day >= start, OfflineVisit.day <= end))
     if venue_id is not None:
         query = query.where(OfflineVisit.venue_id == venue_id)
-    return [ServedFact(v.venue_id, name, name_en or "", v.day, v.programme or v.title, v.title,
-                       v.title_en or "", v.kind or "", _name(v.organisation_name),
-                       v.organisation_kind.value, v.people, Decimal(v.training_hours or 0), 0,
-                       OFFLINE, False, v.lecturer_name or "")
-            for v, name, name_en in session.execute(query)]
+    return [ServedFact(row[0], row[1], row[2] or "", row[3], row[4] or row[5], row[5],
+                       row[6] or "", row[7] or "", _name(row[8]), row[9].value, row[10],
+                       Decimal(row[11] or 0), 0, OFFLINE, False, row[12] or "")
+            for row in session.execute(query)]
+
+
+def _with_months(facts: list[ServedFact]) -> list[ServedFact]:
+    months: dict[date, tuple[str, str]] = {}
+    for fact in facts:
+        labels = months.get(fact.day)
+        if labels is None:
+            labels = months[fact.day] = (f"{fact.day.year:04d}-{fact.day.month:02d}",
+                                         f"{fact.day.year:04d}")
+        fact.month, fact.year = labels
+    return facts
 
 
 def served_facts(session: Session, start: date, end: date,
                  venue_id: int | None = None) -> list[ServedFact]:
-    return booking_facts(session, start, end, venue_id) + offline_facts(session, start, end,
-                                                                        venue_id)
+    return _with_months(booking_facts(session, start, end, venue_id)
+                        + offline_facts(session, start, end, venue_id))
 
 
 def months_between(start: date, end: date) -> list[str]:
@@ -208,19 +219,19 @@ def _tally(facts: list[ServedFact], key) -> dict[tuple, Tally]:
     for fact in facts:
         k = key(fact)
         tally = tallies.get(k)
-        if tally is None:
+        if tally is None:  # labels from the first fact (titles may vary: keep the first)
             tally = tallies[k] = Tally(key=k)
-        _label(tally, fact, k)
+            _label(tally, fact, k)
         tally.add(fact)
     return tallies
 
 
 def _label(tally: Tally, fact: ServedFact, key: tuple) -> None:
-    """Copy the labels the key is about (titles may vary between slots: keep the first)."""
+    """Copy the labels the key is about."""
     for name, value in key:
         if name == "venue":
             tally.venue_name, tally.venue_name_en = fact.venue_name, fact.venue_name_en
-        elif name == "programme" and not tally.title:
+        elif name == "programme":
             tally.title, tally.title_en = fact.title, fact.title_en
         elif name in ("kind", "organisation_kind", "month", "year"):
             setattr(tally, name, value)
