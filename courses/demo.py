@@ -36,6 +36,7 @@ from booking.rules.workflow import (
     create_booking,
 )
 from booking.usecases.transaction import unit_of_work
+from courses.demo_year import load_demo_year
 from courses.models import Course, CourseKind, CourseModule, Lecturer
 from courses.rules.scheduling import generate_sessions
 
@@ -215,6 +216,7 @@ def load_demo(session: Session) -> int:
                     _book_upcoming_session(session, course_session.slot, rng)
             created += len(result.created)
     created += load_demo_history(session)
+    load_demo_year(session)
     session.flush()
     return created
 

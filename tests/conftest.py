@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.ci",
     "tests.fixtures.sms_providers",
+    "tests.fixtures.report_counts",
 ]
 
 

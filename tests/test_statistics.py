@@ -171,7 +171,8 @@ def test_statistics_page_shows_totals_tables_and_a_chart(served, staff_client):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'data-total="people">94<' in html and 'data-total="organisations">2<' in html
-    assert "<svg" in html and html.count('class="bar"') == 2  # March and April
+    month_section = html[html.index('id="by-month"'):html.index('id="by-year"')]
+    assert "<svg" in month_section and month_section.count('class="bar"') == 2  # March, April
     assert "临时参观" in html and "红色主题党日" in html
 
 
@@ -199,16 +200,19 @@ def test_csv_export_opens_in_excel_with_chinese_text(served, staff_client):
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert ["开州博物馆", "2025-04", "团体参观", "临时参观", "1", "9", "1"] in rows
-    assert rows[0] == ["汇总"] and rows[2][1:] == ["2", "94", "5"]
+    # organisations, people, groups, 学时, certificates, no-shows, offline groups
+    assert ["开州博物馆", "2025-04", "团体参观", "临时参观", "1", "9", "1", "0", "0", "0", "0"] in rows
+    assert rows[0] == ["汇总"] and rows[2][1:4] == ["2", "94", "5"]
+    assert rows[1][-2:] == ["上年同期人次", "同比"] and rows[2][-2:] == ["0", "新增"]
 
 
 def test_excel_export_has_one_sheet_per_table(served, staff_client):
     response = staff_client.get("/staff/statistics.xlsx", query_string=QUERY)
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.get_data()))
-    assert workbook.sheetnames == ["汇总", "按场馆", "按项目", "按类型", "按月份", "明细"]
-    assert [c.value for c in workbook["汇总"][2]][1:] == [2, 94, 5]
+    assert workbook.sheetnames == ["汇总", "按场馆", "按项目", "按类型", "按单位类型", "按月份",
+                                   "按年份", "明细"]
+    assert [c.value for c in workbook["汇总"][2]][1:4] == [2, 94, 5]
     months = {row[0]: row[2] for row in workbook["按月份"].iter_rows(min_row=2, values_only=True)}
     assert months == {"2025-03": 63, "2025-04": 31}
 

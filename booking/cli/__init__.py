@@ -1,7 +1,7 @@
 """Booking-core CLI commands, run as `flask --app run COMMAND`: the database and accounts
 here (`init-db`, `make-migration`, `check-integrity`, `create-user`, `backup`, `restore`), the
 scheduled jobs in :mod:`booking.cli.jobs` (`send-mail`, `send-sms`, `queue-reminders`,
-`expire-waitlist-offers`).
+`expire-waitlist-offers`) and the reports in :mod:`booking.cli.reports` (`annual-report`).
 
 Commands are faces: they parse their arguments, call a use case inside ``unit_of_work`` (the
 command's one commit point) and print one monitor-readable line per run
@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from booking.cli import jobs
+from booking.cli import jobs, reports
 from booking.cli.jobs import require_public_address
 from booking.errors import BookingError
 from booking.job_log import job_run
@@ -30,6 +30,7 @@ __all__ = ["register", "require_public_address"]
 
 def register(app: Flask) -> None:
     jobs.register(app)
+    reports.register(app)
 
     @app.cli.command("init-db")
     def init_db() -> None:

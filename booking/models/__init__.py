@@ -11,6 +11,8 @@ from booking.models.bookings import (
                                      WaitlistEntry,
                                      WaitlistState,
 )
+from booking.models.feedback import Feedback
+from booking.models.offline import OfflineVisit
 from booking.models.outbox import OutboxMessage
 from booking.models.sms import SmsMessage
 from booking.models.staff import AuditEntry, Role, StaffUser
@@ -25,8 +27,12 @@ from booking.models.venues import (
 )
 
 __all__ = [
-    "Attendee", "AuditEntry", "Booking", "CalendarCorrection", "BookingState", "CHANGEABLE_STATES", "HOLDING_STATES",
-    "IdempotencyRecord", "Organisation", "OrganisationKind", "OutboxMessage", "Role", "Room",
-    "Slot", "SlotState", "SmsMessage", "StaffUser", "Venue", "VenueDay", "WaitlistEntry", "WaitlistState",
+    "Attendee", "AuditEntry", "Booking", "BookingState", "CalendarCorrection", "CHANGEABLE_STATES",
+    "Feedback", "HOLDING_STATES", "IdempotencyRecord", "OfflineVisit", "Organisation",
+    "OrganisationKind", "OutboxMessage", "Role", "Room", "Slot", "SlotState", "SmsMessage",
+    "StaffUser", "Venue", "VenueDay", "WaitlistEntry", "WaitlistState",
+    "HOLDING_STATES", "IdempotencyRecord", "OfflineVisit", "Organisation", "OrganisationKind",
+    "OutboxMessage", "Role", "Room", "Slot", "SlotState", "SmsMessage", "StaffUser", "Venue",
+    "VenueDay", "WaitlistEntry", "WaitlistState",
     "enum_column",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Text,
     Time,
@@ -173,6 +175,8 @@ class Slot(db.Model):
     guide_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     modules_text: Mapped[str] = mapped_column(Text, default="")  # one module per line
     equipment: Mapped[str] = mapped_column(Text, default="")     # one item per line
+    # 学时 per person for attending this session (copied from the course; None = not a course).
+    training_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -31,6 +32,7 @@ class SlotFacts:
     guide_user_id: int | None = None
     modules_text: str = ""
     equipment: str = ""
+    training_hours: Decimal | None = None
 
 
 def room_clash(session: Session, room: Room, starts_at: datetime, ends_at: datetime,
@@ -83,7 +85,7 @@ def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: da
                 min_working_days_ahead=facts.min_working_days_ahead,
                 max_days_ahead=facts.max_days_ahead, lecturer_name=facts.lecturer_name,
                 guide_user_id=facts.guide_user_id, modules_text=facts.modules_text,
-                equipment=facts.equipment)
+                equipment=facts.equipment, training_hours=facts.training_hours)
     session.add(slot)
     session.flush()
     return slot

@@ -1,29 +1,76 @@
-"""The figures staff report upward: organisations served and people served (人次).
+"""The figures staff report upward, per venue, programme, kind, organisation kind, month, year.
 
-Counted from bookings that actually came — checked in or completed — on slot days within a
-date range (both ends included), per venue, programme, kind and month. People served is the
-headcount staff recorded at check-in (``arrived_count``), or the party size when none was
-recorded. Organisations served counts each organisation once per group, however many visits.
+Counted from two kinds of record on days within a date range (both ends included):
 
-The database aggregates per venue, day, programme and organisation in portable SQL; months and
-distinct counts are worked out here, so nothing depends on a backend's date functions.
-The export renderers at the bottom take plain tables and return bytes (no Flask).
+* bookings that came -- checked in or completed. People served (人次) is the headcount staff
+  recorded at check-in (``arrived_count``), or the party size when none was recorded;
+* offline visits staff recorded (:class:`~booking.models.OfflineVisit`), marked as such.
+
+Organisations served counts each organisation once per group (by name, so an organisation
+that booked online and also came offline is one). 学时 is person-hours of study: people times
+the training hours of the session. Certificates issued come from the certificate source the
+course scheduler registers (booking cannot read certificates itself). No-shows are bookings
+marked no-show: they count as nothing else.
+
+The database returns one row per booking or visit in portable SQL; months, years and distinct
+counts are worked out here, so nothing depends on a backend's date functions.
 """
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from booking.models import Booking, BookingState, Slot, Venue
+from booking.models import Booking, BookingState, OfflineVisit, Organisation, Slot, Venue
+from booking.render.tables import Table, render_csv, render_xlsx  # noqa: F401  (re-exported)
 
 #: Bookings that count as served.
 SERVED_STATES = (BookingState.CHECKED_IN, BookingState.COMPLETED)
+ONLINE, OFFLINE = "online", "offline"
+
+#: ``(session, start, end, venue_id) -> {booking_id: certificates}``; set by the course
+#: scheduler when the app is assembled (see :func:`register_certificate_source`).
+CertificateSource = Callable[[Session, date, date, "int | None"], dict[int, int]]
+_certificate_sources: list[CertificateSource] = []
+
+
+def register_certificate_source(source: CertificateSource) -> None:
+    """Let the statistics count certificates issued per booking (idempotent)."""
+    if source not in _certificate_sources:
+        _certificate_sources.append(source)
+
+
+@dataclass(slots=True)
+class ServedFact:
+    """One booking or one offline visit: what it brought to a programme on a day."""
+
+    venue_id: int
+    venue_name: str
+    venue_name_en: str
+    day: date
+    programme: str   # the programme code, or the title for records without one
+    title: str
+    title_en: str
+    kind: str        # programme kind ("" when none)
+    organisation: str
+    organisation_kind: str
+    people: int
+    hours: Decimal = Decimal(0)   # 学时 per person
+    certificates: int = 0
+    source: str = ONLINE
+    no_show: bool = False
+    lecturer_name: str = ""
+    guide_user_id: int | None = None
+    month: str = ""   # YYYY-MM, filled from ``day`` (see _with_months)
+    year: str = ""
+
+    @property
+    def person_hours(self) -> Decimal:
+        return self.hours * self.people
 
 
 @dataclass
@@ -36,19 +83,34 @@ class Tally:
     title: str = ""
     title_en: str = ""
     kind: str = ""
+    organisation_kind: str = ""
     month: str = ""
+    year: str = ""
     people: int = 0
     groups: int = 0
-    organisation_ids: set[int] = field(default_factory=set)
+    offline_groups: int = 0
+    offline_people: int = 0
+    person_hours: Decimal = Decimal(0)
+    certificates: int = 0
+    no_shows: int = 0
+    organisation_names: set[str] = field(default_factory=set)
 
     @property
     def organisations(self) -> int:
-        return len(self.organisation_ids)
+        return len(self.organisation_names)
 
-    def add(self, other: Tally) -> None:
-        self.people += other.people
-        self.groups += other.groups
-        self.organisation_ids |= other.organisation_ids
+    def add(self, fact: ServedFact) -> None:
+        if fact.no_show:
+            self.no_shows += 1
+            return
+        self.people += fact.people
+        self.groups += 1
+        if fact.source == OFFLINE:
+            self.offline_groups += 1
+            self.offline_people += fact.people
+        self.person_hours += fact.person_hours
+        self.certificates += fact.certificates
+        self.organisation_names.add(fact.organisation)
 
 
 @dataclass
@@ -59,61 +121,89 @@ class StatisticsReport:
     by_venue: list[Tally]
     by_programme: list[Tally]
     by_kind: list[Tally]
+    by_organisation_kind: list[Tally]
     by_month: list[Tally]          # every month of the range, empty months included
+    by_year: list[Tally]
     detail: list[Tally]            # venue × month × kind × programme
+    previous: StatisticsReport | None = None   # the same range one year earlier
+
+    def previous_of(self, breakdown: str, tally: Tally) -> Tally | None:
+        """The tally of the year before under the same key (months: the same month)."""
+        if self.previous is None:
+            return None
+        if breakdown == "month":
+            month = f"{int(tally.month[:4]) - 1:04d}{tally.month[4:]}"
+            key = (("month", month),)
+        else:
+            key = tally.key
+        return next((t for t in getattr(self.previous, f"by_{breakdown}") if t.key == key),
+                    None)
 
 
-def _detail_of_slots(session: Session, start: date, end: date,
-                     venue_id: int | None) -> dict[int, Tally]:
-    """Each slot of the range -> the (empty) detail row it counts in: venue x month x kind x
-    programme, labelled with the first slot's titles (titles may vary between slots)."""
-    query = (select(Slot.id, Slot.venue_id, Venue.name, Venue.name_en, Slot.day,
+def _name(text: str) -> str:
+    return " ".join(text.split())
+
+
+def booking_facts(session: Session, start: date, end: date,
+                  venue_id: int | None = None) -> list[ServedFact]:
+    """One fact per booking that came or did not show, slot days in [start, end]."""
+    query = (select(Booking.id, Slot.venue_id, Venue.name, Venue.name_en, Slot.day,
                     func.coalesce(Slot.programme, Slot.title), Slot.title, Slot.title_en,
-                    Slot.kind)
-             .join(Venue, Slot.venue_id == Venue.id)
-             .where(Slot.day >= start, Slot.day <= end).order_by(Slot.day, Slot.id))
+                    Slot.kind, Organisation.name, type_coerce(Organisation.kind, String).label("organisation_kind"),
+                    func.coalesce(Booking.arrived_count, Booking.party_size),
+                    Slot.training_hours, type_coerce(Booking.state, String).label("state"),
+                    Slot.lecturer_name, Slot.guide_user_id)
+             .join(Slot, Booking.slot_id == Slot.id).join(Venue, Slot.venue_id == Venue.id)
+             .join(Organisation, Booking.organisation_id == Organisation.id)
+             .where(Booking.state.in_((*SERVED_STATES, BookingState.NO_SHOW)),
+                    Slot.day >= start, Slot.day <= end))
     if venue_id is not None:
         query = query.where(Slot.venue_id == venue_id)
-    rows: dict[tuple, Tally] = {}
-    of_slot: dict[int, Tally] = {}
-    for slot_id, venue, name, name_en, day, programme, title, title_en, kind in \
-            session.execute(query):
-        month, kind = f"{day.year:04d}-{day.month:02d}", kind or ""
-        key = (("venue", venue), ("month", month), ("kind", kind), ("programme", programme))
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = Tally(key=key, venue_name=name, venue_name_en=name_en or "",
-                                    title=title, title_en=title_en or "", kind=kind,
-                                    month=month)
-        of_slot[slot_id] = row
-    return of_slot
+    certificates: dict[int, int] = {}
+    for source in _certificate_sources:
+        certificates.update(source(session, start, end, venue_id))
+    names: dict[str, str] = {}
+    no_show = BookingState.NO_SHOW.value
+    return [ServedFact(row[1], row[2], row[3] or "", row[4], row[5], row[6], row[7] or "",
+                       row[8] or "", names.get(row[9]) or names.setdefault(row[9], _name(row[9])),
+                       row[10], int(row[11] or 0), Decimal(row[12] or 0),
+                       certificates.get(row[0], 0), ONLINE, row[13] == no_show, row[14] or "",
+                       row[15])
+            for row in session.execute(query)]
 
 
-def detail_rows(session: Session, start: date, end: date,
-                venue_id: int | None = None) -> list[Tally]:
-    """Served organisations and people per venue, month, kind and programme, for the slots
-    whose day is in [start, end].
-
-    Two portable queries whose cost follows the range, not the history: the range's slots
-    (through ``ix_slot_day``) and their served bookings per organisation, an index-only read
-    of ``ix_booking_served``, tallied here in one pass.
-    """
-    of_slot = _detail_of_slots(session, start, end, venue_id)
-    slots = select(Slot.id).where(Slot.day >= start, Slot.day <= end)
+def offline_facts(session: Session, start: date, end: date,
+                  venue_id: int | None = None) -> list[ServedFact]:
+    """One fact per offline visit on days in [start, end]."""
+    v = OfflineVisit
+    query = (select(v.venue_id, Venue.name, Venue.name_en, v.day, v.programme, v.title,
+                    v.title_en, v.kind, v.organisation_name, v.organisation_kind, v.people,
+                    v.training_hours, v.lecturer_name)
+             .join(Venue, OfflineVisit.venue_id == Venue.id)
+             .where(OfflineVisit.day >= start, OfflineVisit.day <= end))
     if venue_id is not None:
-        slots = slots.where(Slot.venue_id == venue_id)
-    people = func.sum(func.coalesce(Booking.arrived_count, Booking.party_size))
-    served = session.execute(
-        select(Booking.slot_id, Booking.organisation_id, people, func.count())
-        .where(Booking.slot_id.in_(slots), Booking.state.in_(SERVED_STATES))
-        .group_by(Booking.slot_id, Booking.organisation_id))
-    for slot_id, organisation_id, count, groups in served:
-        row = of_slot[slot_id]
-        row.people += count or 0
-        row.groups += groups
-        row.organisation_ids.add(organisation_id)
-    unique = {id(row): row for row in of_slot.values() if row.groups}
-    return list(unique.values())
+        query = query.where(OfflineVisit.venue_id == venue_id)
+    return [ServedFact(row[0], row[1], row[2] or "", row[3], row[4] or row[5], row[5],
+                       row[6] or "", row[7] or "", _name(row[8]), row[9].value, row[10],
+                       Decimal(row[11] or 0), 0, OFFLINE, False, row[12] or "")
+            for row in session.execute(query)]
+
+
+def _with_months(facts: list[ServedFact]) -> list[ServedFact]:
+    months: dict[date, tuple[str, str]] = {}
+    for fact in facts:
+        labels = months.get(fact.day)
+        if labels is None:
+            labels = months[fact.day] = (f"{fact.day.year:04d}-{fact.day.month:02d}",
+                                         f"{fact.day.year:04d}")
+        fact.month, fact.year = labels
+    return facts
+
+
+def served_facts(session: Session, start: date, end: date,
+                 venue_id: int | None = None) -> list[ServedFact]:
+    return _with_months(booking_facts(session, start, end, venue_id)
+                        + offline_facts(session, start, end, venue_id))
 
 
 def months_between(start: date, end: date) -> list[str]:
@@ -124,129 +214,82 @@ def months_between(start: date, end: date) -> list[str]:
     return months
 
 
+def _tally(facts: list[ServedFact], key) -> dict[tuple, Tally]:
+    tallies: dict[tuple, Tally] = {}
+    for fact in facts:
+        k = key(fact)
+        tally = tallies.get(k)
+        if tally is None:  # labels from the first fact (titles may vary: keep the first)
+            tally = tallies[k] = Tally(key=k)
+            _label(tally, fact, k)
+        tally.add(fact)
+    return tallies
+
+
+def _label(tally: Tally, fact: ServedFact, key: tuple) -> None:
+    """Copy the labels the key is about."""
+    for name, value in key:
+        if name == "venue":
+            tally.venue_name, tally.venue_name_en = fact.venue_name, fact.venue_name_en
+        elif name == "programme":
+            tally.title, tally.title_en = fact.title, fact.title_en
+        elif name in ("kind", "organisation_kind", "month", "year"):
+            setattr(tally, name, value)
+
+
 def people_served(session: Session, start: date, end: date,
                   venue_id: int | None = None) -> list[Tally]:
     """Rows per venue, month, kind and programme: organisations (distinct) and people served."""
-    return build_report(detail_rows(session, start, end, venue_id), start, end).detail
+    return build_report(served_facts(session, start, end, venue_id), start, end).detail
 
 
-def _merge(tallies, key: tuple, **labels) -> Tally:
-    tally = tallies.get(key)
-    if tally is None:
-        tally = tallies[key] = Tally(key=key, **labels)
-    return tally
+def _by_people(t: Tally):
+    return (-t.people, t.key)
 
 
-def build_report(detail: list[Tally], start: date, end: date) -> StatisticsReport:
-    """Every coarser table is a merge of the few detail rows (organisations as sets, so each
-    is counted once)."""
+def build_report(facts: list[ServedFact], start: date, end: date) -> StatisticsReport:
     total = Tally(key=())
-    by_venue: dict[tuple, Tally] = {}
-    by_programme: dict[tuple, Tally] = {}
-    by_kind: dict[tuple, Tally] = {}
-    by_month: dict[tuple, Tally] = {(("month", m),): Tally(key=(("month", m),), month=m)
-                                    for m in months_between(start, end)}
-    for row in detail:
-        venue, month, kind, programme = row.key
-        for tally in (total,
-                      _merge(by_venue, (venue,), venue_name=row.venue_name,
-                             venue_name_en=row.venue_name_en),
-                      _merge(by_programme, (programme,), title=row.title,
-                             title_en=row.title_en),
-                      _merge(by_kind, (kind,), kind=row.kind),
-                      _merge(by_month, (month,), month=row.month)):
-            tally.add(row)
-
-    def by_people(t):
-        return (-t.people, t.key)
-
+    for fact in facts:
+        total.add(fact)
+    # A programme that only had no-shows is still a row (its no-shows count).
+    by_month = _tally(facts, lambda f: (("month", f.month),))
+    for month in months_between(start, end):
+        key = (("month", month),)
+        by_month.setdefault(key, Tally(key=key, month=month))
+    by_year = _tally(facts, lambda f: (("year", f.year),))
+    for year in range(start.year, end.year + 1):
+        by_year.setdefault((("year", f"{year:04d}"),), Tally(key=(("year", f"{year:04d}"),),
+                                                            year=f"{year:04d}"))
+    detail = _tally(facts, lambda f: (("venue", f.venue_id), ("month", f.month),
+                                      ("kind", f.kind), ("programme", f.programme)))
     return StatisticsReport(
         start=start, end=end, total=total,
-        by_venue=sorted(by_venue.values(), key=lambda t: t.key),
-        by_programme=sorted(by_programme.values(), key=by_people),
-        by_kind=sorted(by_kind.values(), key=by_people),
+        by_venue=sorted(_tally(facts, lambda f: (("venue", f.venue_id),)).values(),
+                        key=lambda t: t.key),
+        by_programme=sorted(_tally(facts, lambda f: (("programme", f.programme),)).values(),
+                            key=_by_people),
+        by_kind=sorted(_tally(facts, lambda f: (("kind", f.kind),)).values(), key=_by_people),
+        by_organisation_kind=sorted(
+            _tally(facts, lambda f: (("organisation_kind", f.organisation_kind),)).values(),
+            key=_by_people),
         by_month=sorted(by_month.values(), key=lambda t: t.month),
-        detail=sorted(detail, key=lambda t: (t.key[0], t.month, t.kind, t.title)))
+        by_year=sorted(by_year.values(), key=lambda t: t.year),
+        detail=sorted(detail.values(), key=lambda t: (t.key[0], t.month, t.kind, t.title)))
+
+
+def year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
 
 
 def statistics_report(session: Session, start: date, end: date,
-                      venue_id: int | None = None) -> StatisticsReport:
-    """Everything the statistics page shows, from two queries."""
-    return build_report(detail_rows(session, start, end, venue_id), start, end)
-
-
-# --- export renderers: plain tables in, bytes out ------------------------------------------
-
-@dataclass
-class Table:
-    """A titled table of plain values, ready for a spreadsheet."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[str | int]]
-
-
-def _safe_cell(value):
-    """Text starting with = + - @ would run as a formula in Excel: make it literal."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def render_csv(tables: list[Table]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly.
-
-    Tables follow each other, each under its title and separated by an empty line.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for index, table in enumerate(tables):
-        if index:
-            writer.writerow([])
-        if len(tables) > 1:
-            writer.writerow([table.title])
-        writer.writerow(table.headers)
-        writer.writerows([[_safe_cell(v) for v in row] for row in table.rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def render_xlsx(tables: list[Table]) -> bytes:
-    """One worksheet per table, bold frozen header row, readable column widths."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    used: set[str] = set()
-    for table in tables:
-        title = _sheet_title(table.title, used)
-        sheet = workbook.create_sheet(title)
-        sheet.append(table.headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="F4EEE4")
-        for row in table.rows:
-            sheet.append([_safe_cell(v) for v in row])
-        sheet.freeze_panes = "A2"
-        widths: dict[int, int] = defaultdict(int)
-        for row in [table.headers, *table.rows]:
-            for column, value in enumerate(row, start=1):
-                text = str(value)
-                # CJK characters are about twice as wide as Latin ones.
-                widths[column] = max(widths[column],
-                                     sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
-        for column, width in widths.items():
-            sheet.column_dimensions[get_column_letter(column)].width = min(60, width + 2)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _sheet_title(title: str, used: set[str]) -> str:
-    clean = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28] or "Sheet"
-    candidate, n = clean, 2
-    while candidate in used:
-        candidate, n = f"{clean}{n}", n + 1
-    used.add(candidate)
-    return candidate
+                      venue_id: int | None = None, compare: bool = False) -> StatisticsReport:
+    """Everything the statistics page shows; with ``compare``, the year before beside it."""
+    report = build_report(served_facts(session, start, end, venue_id), start, end)
+    if compare:
+        before_start, before_end = year_earlier(start), year_earlier(end)
+        report.previous = build_report(served_facts(session, before_start, before_end,
+                                                    venue_id), before_start, before_end)
+    return report

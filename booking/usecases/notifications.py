@@ -39,7 +39,7 @@ from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistE
 from booking.public_address import configured_base_url, public_base_url
 from booking.render.booking_pass import qr_svg
 from booking.render.ics import render_booking_ics
-from booking.rules import opening
+from booking.rules import feedback, opening
 from booking.rules.booking_event import booking_event
 from booking.rules.channels import channels_for
 from booking.usecases import sms_outbox
@@ -259,6 +259,9 @@ def _booking_context(booking: Booking, base_url: str, manage_token: str | None) 
         "manage_url": absolute_url(base_url, "booking.manage", reference=booking.reference,
                                    token=manage_token) if manage_token else "",
         "certificates_url": _optional_url(base_url, "certificates.visitor"),
+        "feedback_url": absolute_url(base_url, "booking.feedback", reference=booking.reference,
+                                     token=feedback.feedback_token(
+                                         booking.reference, current_app.config["SECRET_KEY"])),
     }
 
 

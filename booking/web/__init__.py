@@ -11,14 +11,18 @@ def register(app: Flask) -> None:
     and error handlers on ``app``."""
     from booking.web import commit_point, errors, health, public, staff, template_helpers, uninitialised
     from booking.web.health import probes  # noqa: F401  (route module)
-    from booking.web.public import manage, pages, waitlist  # noqa: F401  (route modules)
+    from booking.web.public import feedback, manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import (  # noqa: F401
+        annual_report,
         door,
         frontdesk,
+        offline,
         roster,
         statistics,
         working_days,
+        workload,
     )
+    from booking.web.staff import feedback as staff_feedback  # noqa: F401
     from booking.web.staff import pages as staff_pages  # noqa: F401
     from booking.web.staff import waitlist as staff_waitlist  # noqa: F401
 

@@ -239,7 +239,7 @@ def refresh_future_slots(session: Session, course: Course, now: datetime) -> int
         slot = course_session.slot
         for name in ("title", "title_en", "programme", "kind", "party_size_min",
                      "party_size_max", "requires_approval", "min_working_days_ahead",
-                     "max_days_ahead", "modules_text", "equipment"):
+                     "max_days_ahead", "modules_text", "equipment", "training_hours"):
             setattr(slot, name, getattr(facts, name))
     session.flush()
     return len(sessions)

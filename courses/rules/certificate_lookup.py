@@ -110,3 +110,19 @@ def find_by_code(session: Session, code: str) -> Certificate:
     if cert is None:
         raise NotFound(_l("没有找到该验证码对应的证书。"))
     return cert
+
+
+def certificates_per_booking(session: Session, start, end, venue_id: int | None = None
+                             ) -> dict[int, int]:
+    """Valid certificates per booking, sessions on days in [start, end]: the statistics'
+    certificate source (registered when the app is assembled; booking cannot import us)."""
+    query = (select(Attendee.booking_id, func.count(Certificate.id))
+             .join(Certificate, Certificate.attendee_id == Attendee.id)
+             .join(CourseSession, Certificate.session_id == CourseSession.id)
+             .join(Slot, CourseSession.slot_id == Slot.id)
+             .where(Certificate.state == CertificateState.VALID, Slot.day >= start,
+                    Slot.day <= end)
+             .group_by(Attendee.booking_id))
+    if venue_id is not None:
+        query = query.where(Slot.venue_id == venue_id)
+    return {booking_id: count for booking_id, count in session.execute(query)}

@@ -17,3 +17,7 @@ def register(app: Flask) -> None:
                       staff.certificates_bp):
         app.register_blueprint(blueprint)
     template_helpers.register(app)
+    # Booking's statistics count certificates through this source (booking never imports us).
+    from booking.rules.statistics import register_certificate_source
+    from courses.rules.certificate_lookup import certificates_per_booking
+    register_certificate_source(certificates_per_booking)
