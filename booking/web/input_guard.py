@@ -94,7 +94,8 @@ def _check_request():
     if _BAD_IN_LINE.search(request.path):
         return _refuse()
     for key, value in request.args.items(multi=True):
-        if _BAD_IN_LINE.search(key) or _BAD_IN_LINE.search(value):
+        # ``next`` has its own guard (safe_next_path), which falls back to a safe page.
+        if _BAD_IN_LINE.search(key) or (key != "next" and _BAD_IN_LINE.search(value)):
             return _refuse()
     page = request.args.get("page", "")
     if page and (not page.isdigit() or int(page) > MAX_PAGE):
