@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         health,
         input_guard,
         public,
+        security_headers,
         staff,
         template_helpers,
         uninitialised,
@@ -39,4 +40,5 @@ def register(app: Flask) -> None:
     errors.register(app)
     uninitialised.register(app)
     input_guard.register(app)
+    security_headers.register(app)
     commit_point.register(app)
