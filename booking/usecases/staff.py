@@ -145,5 +145,16 @@ def set_active(session: Session, actor: StaffUser, user: StaffUser, active: bool
 
 
 @use_case
+def sign_out(session: Session, user: StaffUser) -> None:
+    """Sign ``user`` out: this session and every copy of its cookie stop working."""
+    accounts.end_sessions(session, None, user)
+
+
+@use_case
+def sign_out_everywhere(session: Session, actor: StaffUser, user: StaffUser) -> None:
+    accounts.end_sessions(session, actor, user)
+
+
+@use_case
 def reset_password(session: Session, actor: StaffUser, user: StaffUser, password: str) -> None:
     accounts.reset_password(session, actor, user, password)
