@@ -48,7 +48,8 @@ def _default_config(instance_path: Path) -> dict:
         # forms would fail. The CSRF token, SameSite=Lax cookies and HSTS protect the forms.
         "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # One file shared by every worker on this machine; redis://… across machines.
+        "RATELIMIT_STORAGE_URI": f"museum+sqlite:///{instance_path / 'ratelimit.db'}",
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
