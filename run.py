@@ -59,6 +59,13 @@ def _default_config(instance_path: Path) -> dict:
         "MAIL_SENDER": "刘伯承同志纪念馆 <noreply@localhost>",
         "SMS_PROVIDER": "log",  # log | aliyun | tencent (booking/sms, README "SMS")
         "WAITLIST_OFFER_HOURS": 24,
+        # Per contact (organisation or phone) at one venue; BOOKING_LIMITS_BY_VENUE overrides
+        # by venue code, e.g. {"KZM": {"upcoming": 3}}. 0 switches a limit off.
+        "BOOKING_LIMITS": {"upcoming": 6, "seats_per_day": 150},
+        "BOOKING_LIMITS_BY_VENUE": {},
+        # Booking creation (form, API, waiting list) per client address and per contact phone.
+        "BOOKING_RATE_LIMIT": "5 per minute;30 per hour;100 per day",
+        "BOOKING_PHONE_RATE_LIMIT": "10 per day",
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
         "NO_SHOW_SUSPENSION_DAYS": 90,

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.models import Booking
 from booking.rules import idempotency, workflow
+from booking.rules.booking_limits import LimitsPolicy
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
@@ -23,10 +25,16 @@ from booking.usecases.waitlist import seats_freed_hook
 log = logging.getLogger(__name__)
 
 
+def limits_policy() -> LimitsPolicy:
+    """The venues' limits per contact (BOOKING_LIMITS, BOOKING_LIMITS_BY_VENUE)."""
+    return LimitsPolicy.from_config(current_app.config)
+
+
 @use_case
 def book(session: Session, request: workflow.BookingRequest) -> tuple[Booking, str]:
-    """Book seats; the "received" or "confirmed" mail carries the manage link."""
-    booking, token = workflow.create_booking(session, request)
+    """Book seats within the venue's limits per contact; the "received" or "confirmed" mail
+    carries the manage link."""
+    booking, token = workflow.create_booking(session, request, limits=limits_policy())
     notifications.queue_new_booking_mail(session, booking, token)
     return booking, token
 
@@ -88,7 +96,7 @@ def book_once(session: Session, request: workflow.BookingRequest, key: str, fing
         return StoredAnswer(claim.status_code, claim.body, replayed=True)
     try:
         with session.begin_nested():  # a refusal undoes the rule's writes, not the claim
-            booking, token = workflow.create_booking(session, request)
+            booking, token = workflow.create_booking(session, request, limits=limits_policy())
             notifications.queue_new_booking_mail(session, booking, token)
         answer = StoredAnswer(201, answer_created(booking, token))
     except BookingError as refused:

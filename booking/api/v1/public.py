@@ -38,6 +38,7 @@ from booking.models.db import db
 from booking.rules import idempotency, workflow, working_days
 from booking.rules.availability import slot_availability
 from booking.usecases import bookings
+from booking.web import booking_rate_limits
 from booking.web.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def _json_payload():
 
 
 @bp.post("/bookings")
+@booking_rate_limits.per_address
+@booking_rate_limits.per_phone
 def create_booking():
     payload, refused = _json_payload()
     if refused is not None:

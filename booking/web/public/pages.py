@@ -17,6 +17,7 @@ from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import bookings
+from booking.web import booking_rate_limits
 from booking.web.extensions import limiter
 from booking.web.public import bp
 from booking.web.public.forms import BookingForm, FindBookingForm
@@ -124,6 +125,8 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@booking_rate_limits.per_address
+@booking_rate_limits.per_phone
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
