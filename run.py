@@ -59,6 +59,8 @@ def _default_config(instance_path: Path) -> dict:
         "MAIL_SENDER": "刘伯承同志纪念馆 <noreply@localhost>",
         "SMS_PROVIDER": "log",  # log | aliyun | tencent (booking/sms, README "SMS")
         "WAITLIST_OFFER_HOURS": 24,
+        # Pending bookings not approved within this many hours lapse (expire-pending); 0: never.
+        "PENDING_APPROVAL_HOURS": 72,
         # Per contact (organisation or phone) at one venue; BOOKING_LIMITS_BY_VENUE overrides
         # by venue code, e.g. {"KZM": {"upcoming": 3}}. 0 switches a limit off.
         "BOOKING_LIMITS": {"upcoming": 6, "seats_per_day": 150},
