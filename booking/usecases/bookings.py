@@ -83,13 +83,15 @@ class StoredAnswer:
 @use_case
 def book_once(session: Session, request: workflow.BookingRequest, key: str, fingerprint: str,
               answer_created: Callable[[Booking, str], str],
-              answer_refused: Callable[[BookingError], str]) -> StoredAnswer:
+              answer_refused: Callable[[BookingError], str],
+              answer_replayed: Callable[[Booking], str] | None = None) -> StoredAnswer:
     """Book under an idempotency key: the booking (if any) and the answer stored for the key
     commit together, or not at all. A refusal is an answer too, stored like a booking.
 
     ``answer_created(booking, token)`` and ``answer_refused(error)`` write the response body
-    (the face's representation). Raises BookingError when the key is in use for another
-    request body or still in flight.
+    (the face's representation). The record keeps ``answer_replayed(booking)`` for a booking
+    instead, without the manage token: a secret is not stored in clear for a day. Raises
+    BookingError when the key is in use for another request body or still in flight.
     """
     claim = idempotency.claim_key(session, key, fingerprint)
     if not claim.fresh:
@@ -99,11 +101,13 @@ def book_once(session: Session, request: workflow.BookingRequest, key: str, fing
             booking, token = workflow.create_booking(session, request, limits=limits_policy())
             notifications.queue_new_booking_mail(session, booking, token)
         answer = StoredAnswer(201, answer_created(booking, token))
+        stored = answer_replayed(booking) if answer_replayed else answer.body
     except BookingError as refused:
         if refused.status >= 500:
             raise
         answer = StoredAnswer(refused.status, answer_refused(refused))
-    idempotency.record_answer(claim, answer.status, answer.body)
+        stored = answer.body
+    idempotency.record_answer(claim, answer.status, stored)
     _purge_old_records(session)
     return answer
 

@@ -28,6 +28,7 @@ from booking.api.v1.representation import (
     dumps,
     error_response,
     json_response,
+    replayed_json,
     slot_json,
 )
 from booking.clock import local_today, utcnow
@@ -144,7 +145,8 @@ def _create_booking(payload) -> Response:
         db.session, booking_request, key,
         idempotency.fingerprint(request.method, request.path, payload),
         answer_created=lambda booking, token: dumps(created_json(booking, token)),
-        answer_refused=lambda refused: dumps(booking_error_body(refused)))
+        answer_refused=lambda refused: dumps(booking_error_body(refused)),
+        answer_replayed=lambda booking: dumps(replayed_json(booking)))
     headers = {**NO_STORE, "Idempotent-Replayed": "true"} if answer.replayed else NO_STORE
     return json_response(answer.status, answer.body, headers=headers)
 
