@@ -59,6 +59,8 @@ def _default_config(instance_path: Path) -> dict:
         "MAIL_SENDER": "刘伯承同志纪念馆 <noreply@localhost>",
         "SMS_PROVIDER": "log",  # log | aliyun | tencent (booking/sms, README "SMS")
         "WAITLIST_OFFER_HOURS": 24,
+        # Days personal data is kept after the visit (mail: after sending); see `purge`.
+        "RETENTION_DAYS": {"contacts": 365, "attendees": 365, "notes": 365, "mail": 90},
         # Pending bookings not approved within this many hours lapse (expire-pending); 0: never.
         "PENDING_APPROVAL_HOURS": 72,
         # Per contact (organisation or phone) at one venue; BOOKING_LIMITS_BY_VENUE overrides

@@ -14,6 +14,7 @@ from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules import workflow
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
+from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import bookings
@@ -48,7 +49,8 @@ def set_language(code: str):
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("booking/privacy.html")
+    return render_template("booking/privacy.html",
+                           retention=RetentionPolicy.from_config(current_app.config))
 
 
 # --- capacity calendar -------------------------------------------------------------------
