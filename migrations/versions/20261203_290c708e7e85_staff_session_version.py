@@ -1,7 +1,7 @@
 """Staff session version: signing out ends every copy of a session cookie.
 
 Revision ID: 290c708e7e85
-Revises: f7d73dddd87a
+Revises: eaf9eb92f064
 Create Date: 2026-12-03 08:31:07.285066
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '290c708e7e85'
-down_revision = 'f7d73dddd87a'
+down_revision = 'eaf9eb92f064'
 branch_labels = None
 depends_on = None
 
