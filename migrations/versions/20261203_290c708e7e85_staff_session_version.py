@@ -1,7 +1,7 @@
 """Staff session version: signing out ends every copy of a session cookie.
 
 Revision ID: 290c708e7e85
-Revises: eaf9eb92f064
+Revises: c2d2c96206fe
 Create Date: 2026-12-03 08:31:07.285066
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '290c708e7e85'
-down_revision = 'eaf9eb92f064'
+down_revision = 'c2d2c96206fe'
 branch_labels = None
 depends_on = None
 
