@@ -48,7 +48,8 @@ def _default_config(instance_path: Path) -> dict:
         # forms would fail. The CSRF token, SameSite=Lax cookies and HSTS protect the forms.
         "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # One file shared by every worker on this machine; redis://… across machines.
+        "RATELIMIT_STORAGE_URI": f"museum+sqlite:///{instance_path / 'ratelimit.db'}",
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
@@ -58,6 +59,17 @@ def _default_config(instance_path: Path) -> dict:
         "MAIL_SENDER": "刘伯承同志纪念馆 <noreply@localhost>",
         "SMS_PROVIDER": "log",  # log | aliyun | tencent (booking/sms, README "SMS")
         "WAITLIST_OFFER_HOURS": 24,
+        # Days personal data is kept after the visit (mail: after sending); see `purge`.
+        "RETENTION_DAYS": {"contacts": 365, "attendees": 365, "notes": 365, "mail": 90},
+        # Pending bookings not approved within this many hours lapse (expire-pending); 0: never.
+        "PENDING_APPROVAL_HOURS": 72,
+        # Per contact (organisation or phone) at one venue; BOOKING_LIMITS_BY_VENUE overrides
+        # by venue code, e.g. {"KZM": {"upcoming": 3}}. 0 switches a limit off.
+        "BOOKING_LIMITS": {"upcoming": 6, "seats_per_day": 150},
+        "BOOKING_LIMITS_BY_VENUE": {},
+        # Booking creation (form, API, waiting list) per client address and per contact phone.
+        "BOOKING_RATE_LIMIT": "5 per minute;30 per hour;100 per day",
+        "BOOKING_PHONE_RATE_LIMIT": "10 per day",
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
         "NO_SHOW_SUSPENSION_DAYS": 90,

@@ -13,6 +13,20 @@ from courses.demo import DEMO_PASSWORD, load_demo
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("purge")
+    def purge_command() -> None:
+        """Blank personal data older than RETENTION_DAYS (contacts, notes, attendee names,
+        sent mail) and mask old certificate names (cron or systemd timer, daily)."""
+        from booking.rules.retention import RetentionPolicy
+        from courses.usecases import purge_personal_data
+
+        with unit_of_work():
+            result = purge_personal_data(db.session,
+                                         RetentionPolicy.from_config(current_app.config))
+        click.echo(f"Purged: {result.contacts} booking contacts, {result.waitlist} waiting-list "
+                   f"contacts, {result.notes} notes, {result.attendees} attendee names, "
+                   f"{result.mails} sent mails; {result.certificates} certificate names masked.")
+
     @app.cli.command("load-demo")
     def load_demo_command() -> None:
         """Load the seed's venues, programmes and eight weeks of sessions (safe to run twice)."""

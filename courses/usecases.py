@@ -5,19 +5,21 @@ offered to the waiting list, the "certificates ready" mail). See :mod:`booking.u
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.clock import utcnow
 from booking.models import Room, Slot, SlotState, StaffUser
+from booking.rules import retention
 from booking.rules.workflow import touch_slot_bookings
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
 from courses.models import Certificate, Course, CourseSession, Lecturer, LecturerAbsence
 from courses.rules import catalogue, issuing, lecturers, scheduling
+from courses.rules.retention import mask_old_certificate_names
 
 #: Course facts a booking's calendar event shows; changing one bumps its SEQUENCE.
 EVENT_FACTS = ("title", "title_en", "kind", "modules", "equipment")
@@ -150,3 +152,16 @@ def revoke_certificate(session: Session, cert: Certificate, reason: str, user: S
 def reissue_certificate(session: Session, cert: Certificate, user: StaffUser,
                         name: str | None) -> Certificate:
     return issuing.reissue_certificate(session, cert, user, name)
+
+
+@use_case
+def purge_personal_data(session: Session, policy: retention.RetentionPolicy,
+                        now: datetime | None = None) -> retention.PurgeResult:
+    """The retention job: blank personal data past its period (contacts, notes, attendee
+    names, sent mail) and mask the names on those visits' certificates, which stay verifiable.
+    Statistics are unchanged: they count bookings and people, not names."""
+    now = now or utcnow()
+    result = retention.purge_personal_data(session, policy, now)
+    result.certificates = mask_old_certificate_names(
+        session, now - timedelta(days=policy.attendees))
+    return result

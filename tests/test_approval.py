@@ -322,17 +322,16 @@ def test_login_attempts_from_one_address_are_rate_limited(client, staff):
 
 
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
-def test_repeated_failures_lock_the_username_from_any_address(client, staff):
+def test_failures_from_other_addresses_do_not_lock_the_username(client, staff):
+    # Throttling is per account and address together (booking/web/login_throttle.py): an
+    # attacker elsewhere cannot lock the real user out.
     for i in range(10):
         response = client.post("/staff/login", data={"username": "desk", "password": "wrong"},
                                environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
         assert response.status_code == 200
-    locked = client.post("/staff/login", data={"username": "desk", "password": PASSWORD},
-                         environ_base={"REMOTE_ADDR": "10.0.1.1"})
-    assert locked.status_code == 429
-    other = client.post("/staff/login", data={"username": "someone", "password": "wrong"},
-                        environ_base={"REMOTE_ADDR": "10.0.1.2"})
-    assert other.status_code == 200
+    signed_in = client.post("/staff/login", data={"username": "desk", "password": PASSWORD},
+                            environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    assert signed_in.status_code == 302
 
 
 # --- the create-user command ---------------------------------------------------------------

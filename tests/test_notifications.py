@@ -499,3 +499,15 @@ def test_booking_mail_kinds_render_without_a_request(app, slot):
         assert "{{" not in message.body_text and "\n\n\n" not in message.body_text
     db.session.rollback()
 
+
+
+def test_the_manage_link_leaves_the_outbox_once_the_mail_is_sent(slot, smtp):
+    booking, token = workflow.create_booking(db.session, booking_request(slot, 10))
+    notifications.queue_new_booking_mail(db.session, booking, token)
+    assert token in outbox()[0].body_text                    # needed until it is sent
+    assert deliver(smtp) == (1, 0)
+    assert token in smtp.inbox.messages[0].get_body(("plain",)).get_content()
+    db.session.expire_all()
+    kept = outbox()[0]
+    assert token not in kept.body_text and "link removed" in kept.body_text
+    assert kept.attachment_body == ""

@@ -18,8 +18,9 @@ from booking.web.template_helpers import staff_link
 
 STAFF_PREFIXES = ("/staff", "/api/v1/staff")
 PUBLIC_STAFF_RULES = {"/staff/login"}
-DUMMY_BY_CONVERTER = {"IntegerConverter": 1, "FloatConverter": 1.0, "UUIDConverter": uuid.UUID(int=1),
-                      "PathConverter": "x", "UnicodeConverter": "x"}
+DUMMY_BY_CONVERTER = {"IntegerConverter": 1, "BoundedIntegerConverter": 1, "FloatConverter": 1.0,
+                      "UUIDConverter": uuid.UUID(int=1), "PathConverter": "x",
+                      "UnicodeConverter": "x"}
 
 
 def staff_rules(app):

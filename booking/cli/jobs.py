@@ -1,5 +1,6 @@
 """The scheduled CLI jobs (cron or systemd timers): `send-mail`, `send-sms`,
-`queue-reminders`, `queue-pending-digest`, `expire-waitlist-offers`. Each prints one monitor-readable line per run
+`queue-reminders`, `queue-pending-digest`, `expire-waitlist-offers`, `expire-pending`. Each prints
+one monitor-readable line per run
 (:mod:`booking.job_log`); those that write links refuse to run without ``PUBLIC_BASE_URL``."""
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from booking.job_log import job_run
 from booking.models.db import db
 from booking.public_address import PublicAddressUnknown, public_base_url
 from booking.sms import SmsSettings, gateway_for
-from booking.usecases import bookings, frontdesk, mailer, sms_sender, waitlist
+from booking.usecases import bookings, frontdesk, mailer, sms_sender, staff, waitlist
 from booking.usecases.transaction import unit_of_work
 
 
@@ -37,6 +38,16 @@ def register(app: Flask) -> None:
             run.report(f"Waiting list: {len(result.expired)} expired, "
                        f"{len(result.offered)} new offers.",
                        expired=len(result.expired), offered=len(result.offered))
+
+    @app.cli.command("expire-pending")
+    def expire_pending() -> None:
+        """Let bookings unapproved past PENDING_APPROVAL_HOURS lapse, free their seats and tell
+        the groups (cron, hourly)."""
+        with job_run("expire-pending") as run:
+            require_public_address()  # the groups are mailed
+            with unit_of_work():
+                lapsed = staff.expire_unapproved(db.session)
+            run.report(f"Pending bookings: {len(lapsed)} lapsed unapproved.", lapsed=len(lapsed))
 
     @app.cli.command("send-mail")
     @click.option("--batch", default=100, show_default=True, help="At most this many messages.")

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,6 +32,9 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised by signing out (and by an admin's "sign out everywhere"): every session cookie
+    #: issued before it stops working, even a copy taken before the sign-out.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -48,8 +51,10 @@ class StaffUser(UserMixin, db.Model):
 
     @property
     def session_fingerprint(self) -> str:
-        """Changes with the password, so a reset ends every session signed in with the old one."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        """Changes with the password and the session version, so a reset or a sign-out ends
+        every session signed in before it."""
+        seed = f"{self.password_hash}:{self.session_version or 0}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
     def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
         return f"{self.id}:{self.session_fingerprint}"

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from booking.render.cells import safe_cell
 from booking.render.roster_pdf import RosterDay
 
 # (header, width in characters)
@@ -38,7 +39,7 @@ def render_roster_xlsx(day: RosterDay) -> bytes:
 
     sheet["A1"] = "每日接待安排 Daily roster"
     sheet["A1"].font = Font(bold=True, size=14, color="A5161C")
-    sheet["A2"] = f"{day.venue}  {day.date_text}"
+    sheet["A2"] = safe_cell(f"{day.venue}  {day.date_text}")
     sheet["A2"].font = _BOLD
     sheet["A3"] = (f"已预约 Booked {day.booked_total} / 日限额 Daily cap {day.daily_cap}；"
                    f"已到 Arrived {day.arrived_total}；生成时间 Generated {day.generated_at_text}")
@@ -69,7 +70,7 @@ def render_roster_xlsx(day: RosterDay) -> bytes:
                     group.party_size, group.arrived, group.state, group.notes or "", "",
                 ]
             for col, value in enumerate(values, start=1):
-                cell = sheet.cell(row=row, column=col, value=value)
+                cell = sheet.cell(row=row, column=col, value=safe_cell(value))
                 cell.border = _BORDER
                 cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 8, 14))
             sheet.cell(row=row, column=10).number_format = "@"

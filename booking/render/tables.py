@@ -6,6 +6,8 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 
+from booking.render.cells import safe_cell
+
 
 @dataclass
 class Table:
@@ -14,13 +16,6 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[str | int]]
-
-
-def _safe_cell(value):
-    """Text starting with = + - @ would run as a formula in Excel: make it literal."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def render_csv(tables: list[Table]) -> bytes:
@@ -35,8 +30,8 @@ def render_csv(tables: list[Table]) -> bytes:
             writer.writerow([])
         if len(tables) > 1:
             writer.writerow([table.title])
-        writer.writerow(table.headers)
-        writer.writerows([[_safe_cell(v) for v in row] for row in table.rows])
+        writer.writerow([safe_cell(h) for h in table.headers])
+        writer.writerows([[safe_cell(v) for v in row] for row in table.rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -52,12 +47,12 @@ def render_xlsx(tables: list[Table]) -> bytes:
     for table in tables:
         title = _sheet_title(table.title, used)
         sheet = workbook.create_sheet(title)
-        sheet.append(table.headers)
+        sheet.append([safe_cell(h) for h in table.headers])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="F4EEE4")
         for row in table.rows:
-            sheet.append([_safe_cell(v) for v in row])
+            sheet.append([safe_cell(v) for v in row])
         sheet.freeze_panes = "A2"
         widths: dict[int, int] = defaultdict(int)
         for row in [table.headers, *table.rows]:

@@ -131,6 +131,15 @@ def set_active(session: Session, actor: StaffUser | None, user: StaffUser,
                   user, before, _snapshot(user))
 
 
+def end_sessions(session: Session, actor: StaffUser | None, user: StaffUser) -> None:
+    """End every session of ``user`` (signing out, or an admin's "sign out everywhere")."""
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+    if actor is not None and actor.id != user.id:
+        record_change(session, actor, "user.sign_out_everywhere", user, None,
+                      {"username": user.username})
+
+
 def reset_password(session: Session, actor: StaffUser | None, user: StaffUser,
                    password: str) -> None:
     """Set a new password; the user's existing sessions stop working."""

@@ -181,3 +181,11 @@ def booking_audit_trail(session: Session, booking: Booking) -> list[AuditEntry]:
         select(AuditEntry).options(joinedload(AuditEntry.user))
         .where(AuditEntry.object_type == "Booking", AuditEntry.object_id == str(booking.id))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())))
+
+
+def overdue_pending(session: Session, created_before: datetime) -> list[Booking]:
+    """Pending bookings made before ``created_before``, oldest first (their seats are held
+    while nobody approves them)."""
+    return list(session.scalars(select(Booking).where(
+        Booking.state == BookingState.PENDING, Booking.created_at < created_before)
+        .order_by(Booking.created_at, Booking.id)))

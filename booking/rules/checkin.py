@@ -67,6 +67,12 @@ class NoShowPolicy:
                    suspension_days=int(config["NO_SHOW_SUSPENSION_DAYS"]))
 
 
+def sees_full_phone(user: StaffUser | None, day: date, today: date) -> bool:
+    """Staff and admins see contact phones in full; a guide only for today's sessions, when
+    a call may be needed (PIPL: no more than the job needs)."""
+    return user is None or user.role is not Role.GUIDE or day == today
+
+
 def can_run_session(user: StaffUser | None, slot: Slot) -> bool:
     """Staff and admins run every session; a guide only the sessions assigned to them.
 

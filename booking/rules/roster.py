@@ -20,7 +20,7 @@ from flask_babel import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from booking.clock import local, utcnow
+from booking.clock import local, local_today, utcnow
 from booking.models import (
     HOLDING_STATES,
     Attendee,
@@ -32,6 +32,8 @@ from booking.models import (
     VenueDay,
 )
 from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession
+from booking.rules.checkin import sees_full_phone
+from booking.rules.identifiers import mask_phone
 from booking.rules.vocabulary import roster_state_label
 
 
@@ -147,9 +149,12 @@ def _hhmm(moment: datetime, venue: Venue) -> str:
     return local(moment, venue.tz).strftime("%H:%M")
 
 
-def roster_day(plan: DayPlan, now: datetime | None = None) -> RosterDay:
-    """The plan as the renderers' plain data (no database access)."""
+def roster_day(plan: DayPlan, now: datetime | None = None,
+               mask_phones: bool = False) -> RosterDay:
+    """The plan as the renderers' plain data (no database access); phones masked when the
+    reader may not see them in full."""
     venue = plan.venue
+    phone = mask_phone if mask_phones else (lambda number: number)
     sessions = []
     for item in plan.sessions:
         slot = item.slot
@@ -160,7 +165,7 @@ def roster_day(plan: DayPlan, now: datetime | None = None) -> RosterDay:
             capacity=slot.capacity, seats_taken=slot.taken,
             groups=[RosterGroup(
                 reference=g.booking.display_reference, organisation=g.booking.organisation.name,
-                contact_name=g.booking.contact_name, contact_phone=g.booking.contact_phone,
+                contact_name=g.booking.contact_name, contact_phone=phone(g.booking.contact_phone),
                 party_size=g.booking.party_size, arrived=g.booking.arrived_count,
                 state=roster_state_label(g.booking.state), notes=g.booking.notes)
                 for g in item.groups]))
@@ -173,4 +178,6 @@ def roster_day(plan: DayPlan, now: datetime | None = None) -> RosterDay:
 def build_roster(session: Session, venue: Venue, day: date, guide_user: StaffUser | None = None,
                  now: datetime | None = None) -> RosterDay:
     """The day's roster as plain data for the PDF, the spreadsheet and the API."""
-    return roster_day(load_day(session, venue, day, guide_user, with_attendees=False), now)
+    today = local_today(now or utcnow(), venue.tz)
+    return roster_day(load_day(session, venue, day, guide_user, with_attendees=False), now,
+                      mask_phones=not sees_full_phone(guide_user, day, today))

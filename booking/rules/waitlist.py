@@ -34,6 +34,7 @@ from booking.clock import local_today, utcnow
 from booking.errors import BookingError, NotFound
 from booking.models import Booking, Slot, SlotState, VenueDay, WaitlistEntry, WaitlistState
 from booking.rules import capacity, tokens
+from booking.rules.booking_limits import LimitsPolicy, check_booking_limits
 from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
 from booking.rules.workflow import (
@@ -98,7 +99,8 @@ def _change_state(session: Session, entry: WaitlistEntry, expected: WaitlistStat
 
 
 def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest,
-                  now: datetime | None = None) -> tuple[WaitlistEntry, str]:
+                  now: datetime | None = None,
+                  limits: LimitsPolicy | None = None) -> tuple[WaitlistEntry, str]:
     """Queue a group for a slot it cannot book now. Returns the entry and its secret token.
 
     Only for a slot that is otherwise bookable (open, in the booking window, party size within
@@ -112,6 +114,8 @@ def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest,
     organisation = find_or_create_organisation(session, request.organisation)
     check_may_book(session, organisation, request.contact_phone, slot,
                    local_today(now, slot.venue.tz))
+    check_booking_limits(session, slot, organisation.id, request.contact_phone,
+                         request.party_size, limits, now)
     already = session.scalar(select(WaitlistEntry.id).where(
         WaitlistEntry.slot_id == slot.id, WaitlistEntry.organisation_id == organisation.id,
         WaitlistEntry.state.in_(LIVE_STATES)))

@@ -31,6 +31,7 @@ from booking.models import (
     VenueDay,
 )
 from booking.rules import capacity, eligibility, opening, tokens, working_days
+from booking.rules.booking_limits import LimitsPolicy, check_booking_limits
 from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
 
@@ -166,8 +167,10 @@ def _unused_reference(connection) -> str:
 
 
 def create_booking(session: Session, request: BookingRequest,
-                   now: datetime | None = None) -> tuple[Booking, str]:
-    """Book seats for a group. Returns the booking and its manage token (shown once)."""
+                   now: datetime | None = None,
+                   limits: LimitsPolicy | None = None) -> tuple[Booking, str]:
+    """Book seats for a group, within the venue's ``limits`` per contact. Returns the booking
+    and its manage token (shown once)."""
     now = now or utcnow()
     found = session.execute(
         select(Slot, VenueDay).options(joinedload(Slot.venue))
@@ -181,6 +184,8 @@ def create_booking(session: Session, request: BookingRequest,
     organisation = find_or_create_organisation(session, request.organisation)
     check_may_book(session, organisation, request.contact_phone, slot,
                    local_today(now, slot.venue.tz))
+    check_booking_limits(session, slot, organisation.id, request.contact_phone,
+                         request.party_size, limits, now)
     capacity.claim_seats(session, slot, request.party_size)
     return record_booking(session, slot, organisation, request, names, now)
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.models import Booking
 from booking.rules import idempotency, workflow
+from booking.rules.booking_limits import LimitsPolicy
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
@@ -23,10 +25,16 @@ from booking.usecases.waitlist import seats_freed_hook
 log = logging.getLogger(__name__)
 
 
+def limits_policy() -> LimitsPolicy:
+    """The venues' limits per contact (BOOKING_LIMITS, BOOKING_LIMITS_BY_VENUE)."""
+    return LimitsPolicy.from_config(current_app.config)
+
+
 @use_case
 def book(session: Session, request: workflow.BookingRequest) -> tuple[Booking, str]:
-    """Book seats; the "received" or "confirmed" mail carries the manage link."""
-    booking, token = workflow.create_booking(session, request)
+    """Book seats within the venue's limits per contact; the "received" or "confirmed" mail
+    carries the manage link."""
+    booking, token = workflow.create_booking(session, request, limits=limits_policy())
     notifications.queue_new_booking_mail(session, booking, token)
     return booking, token
 
@@ -75,27 +83,31 @@ class StoredAnswer:
 @use_case
 def book_once(session: Session, request: workflow.BookingRequest, key: str, fingerprint: str,
               answer_created: Callable[[Booking, str], str],
-              answer_refused: Callable[[BookingError], str]) -> StoredAnswer:
+              answer_refused: Callable[[BookingError], str],
+              answer_replayed: Callable[[Booking], str] | None = None) -> StoredAnswer:
     """Book under an idempotency key: the booking (if any) and the answer stored for the key
     commit together, or not at all. A refusal is an answer too, stored like a booking.
 
     ``answer_created(booking, token)`` and ``answer_refused(error)`` write the response body
-    (the face's representation). Raises BookingError when the key is in use for another
-    request body or still in flight.
+    (the face's representation). The record keeps ``answer_replayed(booking)`` for a booking
+    instead, without the manage token: a secret is not stored in clear for a day. Raises
+    BookingError when the key is in use for another request body or still in flight.
     """
     claim = idempotency.claim_key(session, key, fingerprint)
     if not claim.fresh:
         return StoredAnswer(claim.status_code, claim.body, replayed=True)
     try:
         with session.begin_nested():  # a refusal undoes the rule's writes, not the claim
-            booking, token = workflow.create_booking(session, request)
+            booking, token = workflow.create_booking(session, request, limits=limits_policy())
             notifications.queue_new_booking_mail(session, booking, token)
         answer = StoredAnswer(201, answer_created(booking, token))
+        stored = answer_replayed(booking) if answer_replayed else answer.body
     except BookingError as refused:
         if refused.status >= 500:
             raise
         answer = StoredAnswer(refused.status, answer_refused(refused))
-    idempotency.record_answer(claim, answer.status, answer.body)
+        stored = answer.body
+    idempotency.record_answer(claim, answer.status, stored)
     _purge_old_records(session)
     return answer
 

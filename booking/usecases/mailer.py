@@ -23,6 +23,7 @@ time elapsed since ``now``, so a long batch cannot outlive its own claims.
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -164,10 +165,24 @@ def _claim(session: Session, message_id: int, worker: str, now: datetime,
     return email, attempts
 
 
+#: Secret links in a mail body: the manage link and the waiting-list link act as passwords.
+SECRET_LINK = re.compile(r"https?://\S+?/(?:manage|waitlist)/\S+")
+SECRET_REMOVED = "[链接已在发送后从存档中删除 / link removed from the archive after sending]"
+
+
+def without_secret_links(body: str) -> str:
+    """``body`` as the outbox keeps it once sent: the recipient has the links, nobody else
+    (a database dump, a curious admin) should. The attachment (a calendar file that may
+    carry the link too) is dropped from the archive at the same time."""
+    return SECRET_LINK.sub(SECRET_REMOVED, body or "")
+
+
 def _record_sent(session: Session, message_id: int, worker: str, now: datetime) -> None:
+    body = session.scalar(select(OutboxMessage.body_text).where(OutboxMessage.id == message_id))
     session.execute(update(OutboxMessage)
                     .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
-                    .values(sent_at=now, locked_until=None, last_error="")
+                    .values(sent_at=now, locked_until=None, last_error="",
+                            body_text=without_secret_links(body), attachment_body="")
                     .execution_options(synchronize_session=False))
     session.commit()
 

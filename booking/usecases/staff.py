@@ -6,11 +6,12 @@ the organisations. See :mod:`booking.usecases`.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from booking.clock import utcnow
 from booking.models import Booking, Organisation, Role, Slot, StaffUser, Venue, VenueDay
 from booking.rules import accounts, approval, checkin, closures, waitlist
 from booking.usecases import notifications
@@ -37,6 +38,29 @@ def decline(session: Session, booking: Booking, user: StaffUser, reason: str) ->
     organisation reads the reason in its mail."""
     approval.decline_booking(session, booking, user, reason, on_seats_freed=seats_freed_hook())
     notifications.queue_booking_mail(session, booking, "declined")
+
+
+#: What a group reads when its booking lapsed unapproved (stored once, so in both languages).
+LAPSED_REASON = ("未在规定时间内获批，预约已自动失效，座位已释放，欢迎重新预约。"
+                 " / Not approved in time: the booking has lapsed and its seats were released;"
+                 " you are welcome to book again.")
+
+
+@use_case
+def expire_unapproved(session: Session, now: datetime | None = None) -> list[Booking]:
+    """The job: pending bookings staff have not approved within PENDING_APPROVAL_HOURS lapse,
+    their seats go back (and on to the waiting list), and the group is told by mail. A flood
+    of fake bookings so frees itself even when nobody declines them."""
+    hours = float(current_app.config.get("PENDING_APPROVAL_HOURS") or 0)
+    if hours <= 0:
+        return []
+    now = now or utcnow()
+    lapsed = approval.overdue_pending(session, now - timedelta(hours=hours))
+    for booking in lapsed:
+        approval.decline_booking(session, booking, None, LAPSED_REASON, now=now,
+                                 on_seats_freed=seats_freed_hook())
+        notifications.queue_booking_mail(session, booking, "declined")
+    return lapsed
 
 
 # --- running the day --------------------------------------------------------------------------
@@ -142,6 +166,17 @@ def change_role(session: Session, actor: StaffUser, user: StaffUser, role: Role)
 @use_case
 def set_active(session: Session, actor: StaffUser, user: StaffUser, active: bool) -> None:
     accounts.set_active(session, actor, user, active)
+
+
+@use_case
+def sign_out(session: Session, user: StaffUser) -> None:
+    """Sign ``user`` out: this session and every copy of its cookie stop working."""
+    accounts.end_sessions(session, None, user)
+
+
+@use_case
+def sign_out_everywhere(session: Session, actor: StaffUser, user: StaffUser) -> None:
+    accounts.end_sessions(session, actor, user)
 
 
 @use_case

@@ -14,6 +14,7 @@ from booking.clock import utcnow
 from booking.models import Booking, Slot, StaffUser, WaitlistEntry, WaitlistState
 from booking.rules import waitlist
 from booking.rules.audit import record_change
+from booking.rules.booking_limits import LimitsPolicy
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 
@@ -40,7 +41,7 @@ def _expire_due(session: Session, slot: Slot | None = None) -> waitlist.ExpiryRe
 def join(session: Session, slot: Slot, request: waitlist.WaitlistRequest
          ) -> tuple[WaitlistEntry, str]:
     _expire_due(session, slot)
-    return waitlist.join_waitlist(session, slot, request)
+    return waitlist.join_waitlist(session, slot, request, limits=LimitsPolicy.from_config(current_app.config))
 
 
 @dataclass

@@ -9,7 +9,17 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach the route modules to their blueprints and register blueprints, template helpers
     and error handlers on ``app``."""
-    from booking.web import commit_point, errors, health, public, staff, template_helpers, uninitialised
+    from booking.web import (
+        commit_point,
+        errors,
+        health,
+        input_guard,
+        public,
+        security_headers,
+        staff,
+        template_helpers,
+        uninitialised,
+    )
     from booking.web.health import probes  # noqa: F401  (route module)
     from booking.web.public import feedback, manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import (  # noqa: F401
@@ -26,10 +36,13 @@ def register(app: Flask) -> None:
     from booking.web.staff import pages as staff_pages  # noqa: F401
     from booking.web.staff import waitlist as staff_waitlist  # noqa: F401
 
+    input_guard.install_converters(app)
     for blueprint in (public.bp, public.waitlist_bp, staff.bp, staff.roster_bp,
                       staff.statistics_bp, staff.waitlist_bp, health.bp):
         app.register_blueprint(blueprint)
     template_helpers.register(app)
     errors.register(app)
     uninitialised.register(app)
+    input_guard.register(app)
+    security_headers.register(app)
     commit_point.register(app)

@@ -12,7 +12,7 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from booking.clock import MUSEUM_TZ, local
+from booking.clock import MUSEUM_TZ, local, local_today
 from booking.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_COOKIE_AGE,
@@ -25,6 +25,7 @@ from booking.models.db import db
 from booking.render.booking_pass import qr_svg
 from booking.rules.approval import count_pending
 from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
+from booking.rules.checkin import sees_full_phone
 from booking.rules.identifiers import mask_phone
 from booking.rules.vocabulary import (
     availability_label,
@@ -132,8 +133,18 @@ def _remember_language_from_query(response):
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
-GLOBALS = (staff_link, audit_changes, pass_qr, pending_approval_count, mask_phone, localized,
-           current_language, weekday_name,
+
+
+def staff_phone(phone: str, day: date) -> str:
+    """A contact phone as the signed-in staff member may see it (guides: in full only on
+    the day of the visit)."""
+    full = sees_full_phone(current_user if current_user.is_authenticated else None, day,
+                           local_today())
+    return phone if full else mask_phone(phone)
+
+
+GLOBALS = (staff_link, audit_changes, pass_qr, pending_approval_count, mask_phone, staff_phone,
+           localized, current_language, weekday_name,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
            programme_kind_label, availability_label, weekday_label, few_seats_left,

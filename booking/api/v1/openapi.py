@@ -134,12 +134,15 @@ SCHEMAS = {
     },
     "BookingCreated": {
         "type": "object", "additionalProperties": False,
-        "required": ["reference", "manage_token", "status", "seats"],
+        "required": ["reference", "status", "seats"],
         "properties": {
             "reference": REFERENCE,
             "manage_token": {"type": "string", "minLength": 22,
                              "description": "Secret (≥128 bits) for GET/DELETE "
-                             "/bookings/{reference}. Shown once; the museum keeps only a hash."},
+                             "/bookings/{reference}. Shown once; the museum keeps only a hash, "
+                             "so a replayed answer (Idempotent-Replayed) leaves it out."},
+            "message": {"type": "string",
+                        "description": "On a replay: the booking exists, use your link."},
             "status": {"type": "string", "enum": ["pending", "confirmed"]},
             "seats": {"type": "integer", "minimum": 1, "description": "Seats held."},
         },

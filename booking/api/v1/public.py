@@ -28,6 +28,7 @@ from booking.api.v1.representation import (
     dumps,
     error_response,
     json_response,
+    replayed_json,
     slot_json,
 )
 from booking.clock import utcnow
@@ -38,6 +39,7 @@ from booking.models.db import db
 from booking.rules import idempotency, workflow
 from booking.rules.availability import slot_availability, windows_by_venue
 from booking.usecases import bookings
+from booking.web import booking_rate_limits
 from booking.web.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,8 @@ def _json_payload():
 
 
 @bp.post("/bookings")
+@booking_rate_limits.per_address
+@booking_rate_limits.per_phone
 def create_booking():
     payload, refused = _json_payload()
     if refused is not None:
@@ -166,7 +170,8 @@ def _create_booking(payload) -> Response:
         db.session, booking_request, key,
         idempotency.fingerprint(request.method, request.path, payload),
         answer_created=lambda booking, token: dumps(created_json(booking, token)),
-        answer_refused=lambda refused: dumps(booking_error_body(refused)))
+        answer_refused=lambda refused: dumps(booking_error_body(refused)),
+        answer_replayed=lambda booking: dumps(replayed_json(booking)))
     headers = {**NO_STORE, "Idempotent-Replayed": "true"} if answer.replayed else NO_STORE
     return json_response(answer.status, answer.body, headers=headers)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response
+from flask_babel import lazy_gettext as _l
 
 from booking.clock import MUSEUM_TZ, local
 from booking.errors import BookingError
@@ -104,6 +105,14 @@ def created_json(booking: Booking, token: str) -> dict:
     """The answer to ``POST /bookings``: the one time the manage token is shown."""
     return {"reference": booking.reference, "manage_token": token,
             "status": booking.state.value, "seats": booking.seats}
+
+
+def replayed_json(booking: Booking) -> dict:
+    """What a retry with the same Idempotency-Key gets: the booking, not its secret (which
+    is never stored in clear)."""
+    return {"reference": booking.reference, "status": booking.state.value,
+            "seats": booking.seats, "message": str(_l(
+                "该预约已创建，请使用首次创建时返回的管理令牌或邮件中的管理链接。"))}
 
 
 # -- errors and responses ----------------------------------------------------------------------

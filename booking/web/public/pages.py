@@ -14,9 +14,11 @@ from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules import versions, workflow
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
+from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import bookings
+from booking.web import booking_rate_limits
 from booking.web.extensions import limiter
 from booking.web.page_cache import versioned_page
 from booking.web.public import bp
@@ -48,7 +50,8 @@ def set_language(code: str):
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("booking/privacy.html")
+    return render_template("booking/privacy.html",
+                           retention=RetentionPolicy.from_config(current_app.config))
 
 
 # --- capacity calendar -------------------------------------------------------------------
@@ -142,6 +145,8 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@booking_rate_limits.per_address
+@booking_rate_limits.per_phone
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)

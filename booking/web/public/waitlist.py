@@ -21,6 +21,7 @@ from booking.rules import waitlist
 from booking.rules.availability import slot_availability
 from booking.rules.workflow import OrganisationDetails, check_slot_open_for_booking
 from booking.usecases import waitlist as waitlist_cases
+from booking.web import booking_rate_limits
 from booking.web.extensions import limiter
 from booking.web.public import waitlist_bp as bp
 from booking.web.public.pages import remember_new_booking
@@ -31,6 +32,8 @@ from booking.web.responses import private, show_error
 
 @bp.route("/slots/<int:slot_id>/waitlist", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@booking_rate_limits.per_address
+@booking_rate_limits.per_phone
 def join(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     form = WaitlistForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)

@@ -27,6 +27,7 @@ from booking.models import (
 from booking.models.db import db
 from booking.rules import accounts, approval, message_log
 from booking.usecases import mailer, staff
+from booking.web import login_throttle
 from booking.web.auth import role_required
 from booking.web.extensions import limiter
 from booking.web.responses import safe_next_path
@@ -49,10 +50,6 @@ AUDIT_PAGE_SIZE = 50
 
 # --- sign in and out ---------------------------------------------------------------------
 
-def _login_username_key() -> str:
-    return "staff-login:" + (request.form.get("username") or "").strip().lower()[:60]
-
-
 def _fresh_session() -> None:
     """Drop everything from the old session (no fixation), including its CSRF token."""
     http_session.clear()
@@ -61,24 +58,29 @@ def _fresh_session() -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_login_username_key,
-               deduct_when=lambda response: response.status_code != 302)
 def login():
     """Unknown user, wrong password and deactivated account get the same answer.
 
-    Per address: 10 attempts a minute. Per username: 10 failures in 15 minutes lock it for
-    the rest of the window, from any address.
+    Per address: 10 attempts a minute. Per account and address together: a delay that grows
+    with each failure after the first few (login_throttle), so nobody elsewhere can lock an
+    account out.
     """
     form = LoginForm(next=request.args.get("next", ""))
     target = safe_next_path(form.next.data, url_for("staff.dashboard"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target)
     if form.validate_on_submit():
+        wait = login_throttle.seconds_to_wait(form.username.data)
+        if wait:
+            form.password.errors.append(_("登录失败次数过多，请 %(n)s 秒后再试。", n=wait))
+            return render_template("staff/login.html", form=form), 429
         try:
             user = staff.sign_in(db.session, form.username.data, form.password.data)
         except BookingError as error:
+            login_throttle.record_failure(form.username.data)
             form.password.errors.append(error.message)
             return render_template("staff/login.html", form=form), 200
+        login_throttle.record_success(form.username.data)
         _fresh_session()
         login_user(user)
         return redirect(target)
@@ -88,6 +90,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @role_required(*ANY_ROLE)
 def logout():
+    staff.sign_out(db.session, current_user)
     logout_user()
     _fresh_session()
     flash(_("您已退出登录。"), "message")
@@ -303,3 +306,11 @@ def reactivate_user(user_id: int):
 def reset_password(user_id: int):
     return _change_user(user_id, PasswordResetForm(), lambda user, form: staff.reset_password(
         db.session, current_user, user, form.password.data))
+
+
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+@role_required(Role.ADMIN)
+def sign_out_everywhere(user_id: int):
+    """End every session of the user (a lost phone, a shared desk computer)."""
+    return _change_user(user_id, ActionForm(), lambda user, form: staff.sign_out_everywhere(
+        db.session, current_user, user))

@@ -1,0 +1,92 @@
+"""How much of a venue's calendar one contact may hold: the guard against emptying it.
+
+Pending bookings hold seats, so without a limit one address could book every session (it was
+done: 166 sessions in 3.2 s) and real groups would find the calendar full until staff
+declined each fake. A *contact* is an organisation or a contact phone: a booking counts
+against a new one when either matches. Per venue:
+
+- ``upcoming``: at most this many active (pending or confirmed) bookings still to come;
+- ``seats_per_day``: at most this many seats on one day (active and checked-in bookings).
+
+0 switches a limit off. Limits come from ``BOOKING_LIMITS`` in the config, overridden per
+venue code by ``BOOKING_LIMITS_BY_VENUE`` (README, "Booking abuse controls"). The same check
+guards the booking form, the API and the waiting list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from booking.errors import BookingError
+from booking.models import Booking, BookingState, Slot, WaitlistEntry, WaitlistState
+from booking.rules.identifiers import normalise_phone
+
+ACTIVE = (BookingState.PENDING, BookingState.CONFIRMED)
+HOLDING_SEATS = (*ACTIVE, BookingState.CHECKED_IN)
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """The limits at one venue (0: off)."""
+
+    upcoming: int = 0
+    seats_per_day: int = 0
+
+
+@dataclass(frozen=True)
+class LimitsPolicy:
+    """The limits of every venue: a default, and overrides by venue code."""
+
+    default: BookingLimits = BookingLimits()
+    by_venue: tuple[tuple[str, BookingLimits], ...] = ()
+
+    @classmethod
+    def from_config(cls, config) -> LimitsPolicy:
+        base = config.get("BOOKING_LIMITS") or {}
+
+        def limits(values: dict) -> BookingLimits:
+            merged = {**base, **values}
+            return BookingLimits(upcoming=int(merged.get("upcoming", 0)),
+                                 seats_per_day=int(merged.get("seats_per_day", 0)))
+        return cls(limits({}), tuple((code, limits(values)) for code, values in
+                                     (config.get("BOOKING_LIMITS_BY_VENUE") or {}).items()))
+
+    def for_venue(self, code: str) -> BookingLimits:
+        return dict(self.by_venue).get(code, self.default)
+
+
+def check_booking_limits(session: Session, slot: Slot, organisation_id: int, phone: str,
+                         party_size: int, policy: LimitsPolicy | None,
+                         now: datetime) -> None:
+    """Refuse a booking (or a place on the waiting list) past the venue's limits."""
+    if policy is None:
+        return
+    limits = policy.for_venue(slot.venue.code)
+    phone = normalise_phone(phone)
+    same_contact = or_(Booking.organisation_id == organisation_id, Booking.contact_phone == phone)
+    at_venue = (Booking.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)
+    if limits.upcoming:
+        held = session.scalar(select(func.count(Booking.id)).join(Slot, at_venue).where(
+            same_contact, Booking.state.in_(ACTIVE), Slot.starts_at > now))
+        waiting = session.scalar(select(func.count(WaitlistEntry.id)).join(
+            Slot, (WaitlistEntry.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)).where(
+            or_(WaitlistEntry.organisation_id == organisation_id,
+                WaitlistEntry.contact_phone == phone),
+            WaitlistEntry.state.in_((WaitlistState.WAITING, WaitlistState.OFFERED)),
+            Slot.starts_at > now))
+        if held + waiting >= limits.upcoming:
+            raise BookingError("too_many_bookings", _l(
+                "同一单位或联系电话在本馆最多可同时有 %(n)s 个未完成的预约（含候补）。"
+                "请先完成或取消已有预约。", n=limits.upcoming), status=422, field="contact_phone")
+    if limits.seats_per_day:
+        seats = session.scalar(select(func.coalesce(func.sum(Booking.seats), 0)).join(
+            Slot, at_venue).where(same_contact, Booking.state.in_(HOLDING_SEATS),
+                                  Slot.day == slot.day))
+        if seats + party_size > limits.seats_per_day:
+            raise BookingError("too_many_seats", _l(
+                "同一单位或联系电话在本馆每天最多预约 %(n)s 个座位。", n=limits.seats_per_day),
+                status=422, field="party_size")
