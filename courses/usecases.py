@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from booking.clock import utcnow
 from booking.models import Room, Slot, SlotState, StaffUser
-from booking.rules import retention
+from booking.rules import feedback, retention
 from booking.rules.workflow import touch_slot_bookings
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
@@ -158,10 +158,13 @@ def reissue_certificate(session: Session, cert: Certificate, user: StaffUser,
 def purge_personal_data(session: Session, policy: retention.RetentionPolicy,
                         now: datetime | None = None) -> retention.PurgeResult:
     """The retention job: blank personal data past its period (contacts, notes, attendee
-    names, sent mail) and mask the names on those visits' certificates, which stay verifiable.
+    names, feedback comments, sent mail) and mask the names on those visits' certificates, which stay verifiable.
     Statistics are unchanged: they count bookings and people, not names."""
     now = now or utcnow()
     result = retention.purge_personal_data(session, policy, now)
     result.certificates = mask_old_certificate_names(
         session, now - timedelta(days=policy.attendees))
+    # Feedback comments are free text a contact typed: kept as long as booking notes.
+    result.feedback = feedback.purge_feedback_personal_data(
+        session, now - timedelta(days=policy.notes), now)
     return result

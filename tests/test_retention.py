@@ -116,3 +116,25 @@ def test_purge_on_the_demo_data(client, runner, create_user, login):
     assert after == before
     for code in codes:
         assert client.get(f"/verify/{code}").status_code == 200
+
+
+def test_purge_blanks_old_feedback_comments_and_keeps_the_ratings(runner, create_venue):
+    from datetime import timedelta
+
+    from booking.models import Feedback
+
+    venue = create_venue()
+    old = Feedback(venue_id=venue.id, programme="p", title="参观", overall=5, lecturer_rating=4,
+                   comment="讲解很好，联系人张老师 13812345678",
+                   created_at=utcnow() - timedelta(days=400))
+    recent = Feedback(venue_id=venue.id, programme="p", title="参观", overall=3,
+                      comment="还可以", created_at=utcnow() - timedelta(days=10))
+    db.session.add_all([old, recent])
+    db.session.commit()
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 feedback comments" in result.output
+    db.session.expire_all()
+    assert (old.comment, old.overall, old.lecturer_rating) == ("", 5, 4)
+    assert old.purged_at is not None
+    assert recent.comment == "还可以" and recent.purged_at is None

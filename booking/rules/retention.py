@@ -43,6 +43,7 @@ class PurgeResult:
     waitlist: int = 0
     mails: int = 0
     certificates: int = 0
+    feedback: int = 0
 
 
 def _ended_before(cutoff: datetime):
