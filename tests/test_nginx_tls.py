@@ -213,8 +213,13 @@ http {{
         stop(gunicorn)
 
 
+#: XML namespace names look like addresses but are never fetched (the pass QR is inline SVG).
+NAMESPACES = ("http://www.w3.org/",)
+
+
 def absolute_links(html: str) -> list[str]:
-    return re.findall(r"(?:https?|webcal)://[^\s\"'<>]+", html)
+    return [link for link in re.findall(r"(?:https?|webcal)://[^\s\"'<>]+", html)
+            if not link.startswith(NAMESPACES)]
 
 
 def gunicorn_access(site) -> str:

@@ -57,6 +57,8 @@ def test_every_message_kind_arrives_once_signed_as_the_provider_checks(
     third, _ = book_by_sms(slot, "13800000003")
     bookings.cancel_by_organisation(db.session, third, "行程变更")   # cancelled
     notifications.queue_booking_mail(db.session, first, "reminder")
+    notifications.queue_booking_mail(db.session, first, "changed")   # staff edited it
+    notifications.queue_booking_mail(db.session, first, "moved")     # staff moved it
     notifications.queue_certificates_ready(db.session, [first])
     full = create_slot(start=time(14, 0), capacity=10)
     holder, _ = book_by_sms(full, "13800000004")

@@ -28,6 +28,7 @@ from booking.i18n import LANGUAGES
 from booking.models import BookingState
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
 from booking.rules.vocabulary import ORGANISATION_KIND_LABELS, state_label
+from booking.web.input_guard import MAX_URL_INT
 from booking.web.public.forms import _credit_code, _mobile, _strip
 
 
@@ -97,7 +98,9 @@ class EditBookingForm(OverrideFields, ContactFields, FlaskForm):
 
 class MoveBookingForm(OverrideFields, FlaskForm):
     slot = SelectField(_l("新的场次"), coerce=int, validate_choice=False,
-                       validators=[InputRequired(_l("请选择场次。"))])
+                       validators=[InputRequired(_l("请选择场次。")),
+                                   NumberRange(min=1, max=MAX_URL_INT,
+                                               message=_l("请选择场次。"))])
 
 
 class StaffCancelForm(FlaskForm):
