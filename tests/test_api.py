@@ -545,8 +545,8 @@ def test_purge_deletes_only_expired_records(app):
 def test_purging_runs_at_most_once_per_interval():
     ticks = iter([10_000.0, 10_001.0, 10_000.0 + idempotency.PURGE_INTERVAL_SECONDS + 1])
     clock = lambda: next(ticks)  # noqa: E731
-    assert [idempotency.purge_due(clock), idempotency.purge_due(clock),
-            idempotency.purge_due(clock)] == [True, False, True]
+    schedule = idempotency.PurgeSchedule(clock=clock)
+    assert [schedule.due(), schedule.due(), schedule.due()] == [True, False, True]
 
 
 # -- GET / DELETE /bookings/<reference> ------------------------------------------------------

@@ -42,7 +42,25 @@ HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as the column allows
 UNANSWERED = 0  # status_code of a record claimed in a transaction that has not finished
 
-_last_purge = float("-inf")
+
+
+class PurgeSchedule:
+    """At most one purge per interval in this process; each schedule keeps its own time."""
+
+    def __init__(self, interval: float = PURGE_INTERVAL_SECONDS, clock=time.monotonic):
+        self.interval = interval
+        self.clock = clock
+        self.last = float("-inf")
+
+    def due(self) -> bool:
+        moment = self.clock()
+        if moment - self.last < self.interval:
+            return False
+        self.last = moment
+        return True
+
+
+_schedule = PurgeSchedule()
 
 
 def is_valid_key(key: str) -> bool:
@@ -128,11 +146,6 @@ def purge_expired_records(session: Session, now: datetime | None = None) -> int:
     return result.rowcount or 0
 
 
-def purge_due(clock=time.monotonic) -> bool:
+def purge_due() -> bool:
     """Whether this process should purge now: at most once per PURGE_INTERVAL_SECONDS."""
-    global _last_purge
-    moment = clock()
-    if moment - _last_purge < PURGE_INTERVAL_SECONDS:
-        return False
-    _last_purge = moment
-    return True
+    return _schedule.due()
