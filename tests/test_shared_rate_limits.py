@@ -66,7 +66,7 @@ def test_two_worker_processes_count_together_on_redis(tmp_path):
     try:
         redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
     except redis.exceptions.RedisError:
-        pytest.skip("redis server not reachable at 127.0.0.1:6379")
+        pytest.skip("redis server unavailable at 127.0.0.1:6379")
     prefix = f"test-{uuid.uuid4().hex}"
     first = _worker(tmp_path, "redis://127.0.0.1:6379", prefix, 6)
     second = _worker(tmp_path, "redis://127.0.0.1:6379", prefix, 5)
