@@ -99,5 +99,5 @@ def confirmation_sheet(booking: Booking) -> ConfirmationSheet:
                  deadline=format_date(deadline, "full")),
                _("90 天内 3 次预约未到的单位，将暂停预约资格 90 天。"),
                _("未成年人团体须每 10 人配 1 名成年带队人员。")],
-        footer=_("%(venue)s · 电话 %(phone)s", venue=localized(venue, "name"),
-                 phone=venue.phone or "—"))
+        footer=(_("%(venue)s · 电话 %(phone)s", venue=localized(venue, "name"), phone=venue.phone)
+                if venue.phone else localized(venue, "name")))
