@@ -22,28 +22,22 @@ time elapsed since ``now``, so a long batch cannot outlive its own claims.
 """
 from __future__ import annotations
 
-import os
 import re
 import smtplib
-import socket
 import ssl
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from booking.models import OutboxMessage
+from booking.usecases.outbox_run import LEASE, MAX_ATTEMPTS, OutboxRun, due
 
-MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(minutes=60)
-#: How long a claim holds: far longer than one SMTP exchange (connect + send, with timeouts).
-LEASE = timedelta(minutes=10)
 DEFAULT_TIMEOUT = 30.0  # seconds, per SMTP connect and command
 
 
@@ -76,12 +70,6 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** (max(attempts, 1) - 1)), MAX_BACKOFF)
 
 
-def _due(now: datetime):
-    return (OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
-
-
 def send_pending(session: Session, smtp_config: SmtpConfig, now: datetime, batch: int = 100,
                  *, worker: str | None = None) -> tuple[int, int]:
     """Send up to ``batch`` due messages, oldest due first. Returns (sent, failed).
@@ -89,30 +77,22 @@ def send_pending(session: Session, smtp_config: SmtpConfig, now: datetime, batch
     Commits as it goes (claim, then sent or failed, per message); call it with no
     transaction of your own open.
     """
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    started = time.monotonic()
-
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
-
-    ids = list(session.scalars(select(OutboxMessage.id).where(*_due(now))
-                               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                               .limit(batch)))
-    session.commit()
+    run = OutboxRun(OutboxMessage, now, worker)
+    ids = run.due_ids(session, batch)
     sent = failed = 0
     with _Connection(smtp_config) as connection:
         for message_id in ids:
-            claimed = _claim(session, message_id, worker, clock(), smtp_config.sender)
+            claimed = _claim(session, message_id, run.worker, run.clock(), smtp_config.sender)
             if claimed is None:
                 continue  # sent or claimed by another run meanwhile
             email, attempts = claimed
             try:
                 connection.send(email)
             except (smtplib.SMTPException, OSError) as error:
-                _record_failure(session, message_id, worker, attempts, error, clock())
+                _record_failure(session, message_id, run.worker, attempts, error, run.clock())
                 failed += 1
             else:
-                _record_sent(session, message_id, worker, clock())
+                _record_sent(session, message_id, run.worker, run.clock())
                 sent += 1
     return sent, failed
 
@@ -152,7 +132,7 @@ def _claim(session: Session, message_id: int, worker: str, now: datetime,
            sender: str) -> tuple[EmailMessage, int] | None:
     """Take the lease on a still-due message and build its e-mail, in one short transaction."""
     claimed = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id, *_due(now))
+        update(OutboxMessage).where(OutboxMessage.id == message_id, *due(OutboxMessage, now))
         .values(locked_until=now + LEASE, claimed_by=worker)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:

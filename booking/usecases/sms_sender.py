@@ -4,7 +4,7 @@ The same guarantees as the e-mail outbox (:mod:`booking.usecases.mailer`), by th
 
 * **Nothing lost.** A message leaves the outbox only by being marked sent after the provider
   accepted it. A provider that is down, times out or throttles us gets the message again
-  later, with exponential backoff; after :data:`~booking.usecases.mailer.MAX_ATTEMPTS` it
+  later, with exponential backoff; after :data:`~booking.usecases.outbox_run.MAX_ATTEMPTS` it
   stays in the table, unsent, with its ``last_error``.
 * **Given up at once** when the provider says retrying cannot help (invalid number, unknown
   or unapproved template or signature), or when no template is configured for the kind:
@@ -19,10 +19,6 @@ The same guarantees as the e-mail outbox (:mod:`booking.usecases.mailer`), by th
 """
 from __future__ import annotations
 
-import os
-import socket
-import time
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -32,15 +28,10 @@ from booking.clock import at_local, local_today
 from booking.models import SmsMessage
 from booking.rules.sms_content import decode_params
 from booking.sms import GIVE_UP, RETRY, SENT, Outcome, SmsGateway, SmsRequest, SmsSettings
-from booking.usecases.mailer import LEASE, MAX_ATTEMPTS, backoff
+from booking.usecases.mailer import backoff
+from booking.usecases.outbox_run import LEASE, MAX_ATTEMPTS, OutboxRun, due
 
 DAILY_CAP_ERROR = "daily cap for this number reached; sent tomorrow"
-
-
-def _due(now: datetime):
-    return (SmsMessage.sent_at.is_(None), SmsMessage.attempts < MAX_ATTEMPTS,
-            SmsMessage.next_attempt_at <= now,
-            or_(SmsMessage.locked_until.is_(None), SmsMessage.locked_until <= now))
 
 
 def send_pending_sms(session: Session, gateway: SmsGateway, settings: SmsSettings,
@@ -51,19 +42,11 @@ def send_pending_sms(session: Session, gateway: SmsGateway, settings: SmsSetting
 
     Commits as it goes; call it with no transaction of your own open.
     """
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    started = time.monotonic()
-
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
-
-    ids = list(session.scalars(select(SmsMessage.id).where(*_due(now))
-                               .order_by(SmsMessage.next_attempt_at, SmsMessage.id)
-                               .limit(batch)))
-    session.commit()
+    run = OutboxRun(SmsMessage, now, worker)
+    ids = run.due_ids(session, batch)
     sent = failed = 0
     for message_id in ids:
-        claimed = _claim(session, message_id, worker, clock(), settings)
+        claimed = _claim(session, message_id, run.worker, run.clock(), settings)
         if claimed is None:
             continue  # sent or claimed by another run meanwhile, or held by the cap
         if isinstance(claimed, Outcome):
@@ -72,10 +55,10 @@ def send_pending_sms(session: Session, gateway: SmsGateway, settings: SmsSetting
             request, attempts = claimed
             outcome = _send(gateway, request)
         if outcome.status == SENT:
-            _record_sent(session, message_id, worker, gateway.name, outcome, clock())
+            _record_sent(session, message_id, run.worker, gateway.name, outcome, run.clock())
             sent += 1
         else:
-            _record_failure(session, message_id, worker, attempts, outcome, clock())
+            _record_failure(session, message_id, run.worker, attempts, outcome, run.clock())
             failed += 1
     return sent, failed
 
@@ -99,7 +82,7 @@ def _claim(session: Session, message_id: int, worker: str, now: datetime,
     """Take the lease on a still-due message and build its request, in one short
     transaction; an Outcome when it must not be sent (no template for its kind)."""
     claimed = session.execute(
-        update(SmsMessage).where(SmsMessage.id == message_id, *_due(now))
+        update(SmsMessage).where(SmsMessage.id == message_id, *due(SmsMessage, now))
         .values(locked_until=now + LEASE, claimed_by=worker)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
