@@ -50,6 +50,7 @@ def test_staff_suspend_extend_and_lift_each_audited_and_listed(client, organisat
     assert (organisation.suspended_until, organisation.suspension_reason) == (later, "再次未到")
     page = _page(client, organisation)
     assert later.isoformat() in page and "organisation.extend_suspension" in page
+    assert page.count("操作记录") == 1
     assert client.post(f"{base}/lift-suspension").status_code == 302
     db.session.expire_all()
     assert organisation.suspended_until is None
