@@ -264,3 +264,12 @@ def test_purge_command_reports_letters(app, runner, create_slot):
     assert result.exit_code == 0, result.output
     assert "1 introduction letters" in result.output
     assert len(letter_files(app)) == 1
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 64 * 1024}])
+def test_a_body_over_the_request_limit_gets_a_page_not_a_500(app, client, letter_slot):
+    response = post_booking(client, letter_slot, b"%PDF-" + b"x" * (80 * 1024))
+    assert response.status_code == 413
+    assert "介绍信请压缩" in text_of(response)
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
+    assert letter_files(app) == []
