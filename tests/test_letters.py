@@ -273,3 +273,9 @@ def test_a_body_over_the_request_limit_gets_a_page_not_a_500(app, client, letter
     assert "介绍信请压缩" in text_of(response)
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
     assert letter_files(app) == []
+
+
+def test_the_demo_party_programmes_ask_for_a_letter():
+    from courses.demo import COURSES
+    assert {course.code for course in COURSES if course.letter} == {"liushuai-spirit",
+                                                                     "party-day"}
