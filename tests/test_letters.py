@@ -279,3 +279,14 @@ def test_the_demo_party_programmes_ask_for_a_letter():
     from courses.demo import COURSES
     assert {course.code for course in COURSES if course.letter} == {"liushuai-spirit",
                                                                      "party-day"}
+
+
+def test_a_guide_finds_the_letter_on_the_roster_of_their_session(app, client, login,
+                                                                 create_user, create_slot):
+    guide = create_user("guide", Role.GUIDE)
+    slot = create_slot(requires_letter=True, guide_user_id=guide.id)
+    booking, _ = booking_usecases.book(db.session, booking_request(slot), letter=PDF)
+    db.session.commit()
+    login(guide)
+    roster = client.get(f"/staff/roster/{slot.venue.code}/{slot.day.isoformat()}")
+    assert f"/staff/bookings/{booking.reference}/letter" in roster.get_data(as_text=True)
