@@ -47,7 +47,12 @@ def _default_config(instance_path: Path) -> dict:
         # holding a secret send none (Referrer-Policy: no-referrer), so behind https their own
         # forms would fail. The CSRF token, SameSite=Lax cookies and HSTS protect the forms.
         "WTF_CSRF_SSL_STRICT": False,
-        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        # Whole request bodies; above the largest upload (a 5 MB introduction letter).
+        "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+        # Introduction letters (介绍信): at most this many bytes, kept under LETTER_DIR (outside
+        # static/, served only to staff), default instance/letters.
+        "LETTER_MAX_BYTES": 5 * 1024 * 1024,
+        "LETTER_DIR": str(instance_path / "letters"),
         # One file shared by every worker on this machine; redis://… across machines.
         "RATELIMIT_STORAGE_URI": f"museum+sqlite:///{instance_path / 'ratelimit.db'}",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -15,8 +15,8 @@ from courses.demo import DEMO_PASSWORD, load_demo
 def register(app: Flask) -> None:
     @app.cli.command("purge")
     def purge_command() -> None:
-        """Blank personal data older than RETENTION_DAYS (contacts, notes, attendee names,
-        sent mail) and mask old certificate names (cron or systemd timer, daily)."""
+        """Blank personal data older than RETENTION_DAYS (contacts and their introduction
+        letters, notes, attendee names, sent mail) and mask old certificate names (cron or systemd timer, daily)."""
         from booking.rules.retention import RetentionPolicy
         from courses.usecases import purge_personal_data
 
@@ -25,7 +25,8 @@ def register(app: Flask) -> None:
                                          RetentionPolicy.from_config(current_app.config))
         click.echo(f"Purged: {result.contacts} booking contacts, {result.waitlist} waiting-list "
                    f"contacts, {result.notes} notes, {result.attendees} attendee names, "
-                   f"{result.mails} sent mails, {result.feedback} feedback comments; "
+                   f"{result.mails} sent mails, {result.feedback} feedback comments, "
+                   f"{result.letters} introduction letters; "
                    f"{result.certificates} certificate names masked.")
 
     @app.cli.command("load-demo")

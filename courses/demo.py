@@ -92,6 +92,7 @@ class DemoCourse:
     approval: bool
     equipment: str = ""
     description: str = ""
+    letter: bool = False  # party programmes ask for the unit's introduction letter (介绍信)
 
 
 COURSES = [
@@ -100,13 +101,14 @@ COURSES = [
                "把学习百年党史与感悟刘帅精神贯通起来的精品专题党课。", "党员干部、入党积极分子",
                [("参观刘伯承生平事迹陈列", "Exhibition visit", 30), ("专题党课", "Lecture", 45),
                 ("重温入党誓词", "Oath renewal", 15)], "1.5", "报告厅", True, "投影仪\n扩音设备\n党旗",
-               "由纪念馆宣讲员主讲，结合刘伯承元帅的革命生涯讲述百年党史，课程结束后在党旗下重温入党誓词。"),
+               "由纪念馆宣讲员主讲，结合刘伯承元帅的革命生涯讲述百年党史，课程结束后在党旗下重温入党誓词。",
+               letter=True),
     DemoCourse("party-day", "LBC", CourseKind.PARTY_DAY, "学党史、悟思想、办实事、开新局 红色主题党日",
                "Red Themed Party Day: Study History, Understand Thought, Do Practical Work, Open New Prospects",
                "党组织在纪念馆开展主题党日：瞻仰、参观、宣誓、研讨。", "基层党组织",
                [("瞻仰刘伯承元帅铜像", "Tribute at the statue", 15), ("讲解参观", "Guided visit", 40),
                 ("重温入党誓词", "Oath renewal", 15), ("交流研讨", "Discussion", 20)], "1.5",
-               "誓词广场", False, "党旗\n入党誓词背景板\n扩音设备"),
+               "誓词广场", False, "党旗\n入党誓词背景板\n扩音设备", letter=True),
     DemoCourse("youth-study-tour", "LBC", CourseKind.STUDY_TOUR, "传承红色基因 接续百年奋斗 青少年研学",
                "Youth Study Tour: Inherit the Red Gene, Continue the Century of Struggle",
                "面向中小学生的研学活动，每10名学生须有1名带队老师。", "中小学生（每10名学生配1名带队老师）",
@@ -170,7 +172,8 @@ def _upsert_world(session: Session) -> dict[str, Course]:
                 title_en=spec.title_en, summary=spec.summary, description=spec.description,
                 audience=spec.audience, duration_minutes=sum(m[2] for m in spec.modules),
                 training_hours=Decimal(spec.hours), group_min=10, group_max=50,
-                requires_approval=spec.approval, default_room=rooms[(spec.venue, spec.room)],
+                requires_approval=spec.approval, requires_letter=spec.letter,
+                default_room=rooms[(spec.venue, spec.room)],
                 equipment=spec.equipment, position=position,
                 modules=[CourseModule(title=t, title_en=e, minutes=m, position=i)
                          for i, (t, e, m) in enumerate(spec.modules)])

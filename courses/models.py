@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,6 +62,9 @@ class Course(db.Model):
     group_min: Mapped[int] = mapped_column(Integer, default=10)
     group_max: Mapped[int] = mapped_column(Integer, default=50)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Groups must upload an introduction letter (介绍信) from their unit with the booking.
+    requires_letter: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     min_working_days_ahead: Mapped[int | None] = mapped_column(Integer)  # None: the venue's
     max_days_ahead: Mapped[int | None] = mapped_column(Integer)
     default_room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from booking.clock import utcnow
 from booking.models import Room, Slot, SlotState, StaffUser
 from booking.rules import feedback, retention
+from booking.rules import letters as booking_letters
 from booking.rules.workflow import touch_slot_bookings
+from booking.usecases import letters as letter_files
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
@@ -167,4 +169,9 @@ def purge_personal_data(session: Session, policy: retention.RetentionPolicy,
     # Feedback comments are free text a contact typed: kept as long as booking notes.
     result.feedback = feedback.purge_feedback_personal_data(
         session, now - timedelta(days=policy.notes), now)
+    # Introduction letters name the contact: kept as long as the contact; their files go
+    # only once this purge has committed.
+    purged = booking_letters.purge_old_letters(session, now - timedelta(days=policy.contacts))
+    letter_files.discard_after_commit(session, purged)
+    result.letters = len(purged)
     return result

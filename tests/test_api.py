@@ -358,7 +358,7 @@ def test_form_encoded_body_is_415(client, create_slot):
 
 
 def test_oversized_body_is_413_json(client):
-    response = client.post(f"{API}/bookings", data=b"[" + b"1," * 2_200_000 + b"1]",
+    response = client.post(f"{API}/bookings", data=b"[" + b"1," * 3_500_000 + b"1]",  # 7 MB
                            content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "payload_too_large"

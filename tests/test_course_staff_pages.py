@@ -445,3 +445,22 @@ class TestWithCsrfOn:
                                           "csrf_token": self.token(confirm_form)})
         assert response.status_code == 302
         assert db.session.scalar(select(func.count()).select_from(Slot)) == 10
+
+
+def test_requiring_an_introduction_letter_is_saved_and_reaches_the_sessions(
+        client, staff, venue, room, course):
+    scheduling.schedule_single(db.session, course, FAR_DAY, time(9), lecturer=None, room=None,
+                               capacity=None, user=None)
+    db.session.commit()
+    assert not db.session.scalar(select(Slot.requires_letter))
+    form = course_form(venue, room, code=course.code, kind="themed_course",
+                       requires_letter="y")
+    response = client.post(f"/staff/courses/catalogue/{course.id}/edit", data=form)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Course, course.id).requires_letter
+    assert db.session.scalar(select(Slot.requires_letter))
+    assert "需介绍信" in text(client.get("/staff/courses/catalogue"))
+    edit = text(client.get(f"/staff/courses/catalogue/{course.id}/edit"))
+    assert re.search(r'<input[^>]*checked[^>]*name="requires_letter"|'
+                     r'<input[^>]*name="requires_letter"[^>]*checked', edit)

@@ -309,7 +309,7 @@ def test_hsts_is_sent(site):
 
 
 def test_a_body_over_the_limit_gets_a_clear_answer(site):
-    too_big = b"x" * (6 * MIB)
+    too_big = b"x" * (8 * MIB)
     page = site.client.post(f"{site.base}/slots/{site.slot_id}/book", data=too_big,
                             headers={"Content-Type": "application/octet-stream"})
     assert page.status_code == 413
@@ -317,11 +317,11 @@ def test_a_body_over_the_limit_gets_a_clear_answer(site):
     api = site.client.post(f"{site.base}/api/v1/bookings", data=too_big,
                            headers={"Content-Type": "application/json"})
     assert api.status_code == 413 and api.json()["error"]["code"] == "payload_too_large"
-    # Under nginx's limit but over the app's (4 MB): the app's own page, in the language chosen.
+    # Under nginx's limit but over the app's (6 MB): the app's own page, in the language chosen.
     app_sized = site.client.post(f"{site.base}/slots/{site.slot_id}/book",
-                                 data=b"x" * (4 * MIB + 1024),
+                                 data=b"x" * (6 * MIB + 1024),
                                  headers={"Content-Type": "application/octet-stream"})
-    assert app_sized.status_code == 413 and "4 MB" in app_sized.text
+    assert app_sized.status_code == 413 and "6 MB" in app_sized.text
 
 
 def test_readiness_is_for_local_monitors_only(site):

@@ -4,7 +4,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +37,8 @@ class Organisation(db.Model):
 
     Identified by its unified social credit code when it gives one, else by its name.
     Three no-shows within the configured window suspend it until ``suspended_until``.
+    Staff may set its own booking limits (``limit_upcoming``, ``limit_seats_per_day``; None:
+    the venue's, 0: no limit) and keep notes about it.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +47,9 @@ class Organisation(db.Model):
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     suspended_until: Mapped[date | None] = mapped_column(Date)
     suspension_reason: Mapped[str] = mapped_column(String(300), default="")
+    limit_upcoming: Mapped[int | None] = mapped_column(Integer)
+    limit_seats_per_day: Mapped[int | None] = mapped_column(Integer)
+    staff_notes: Mapped[str | None] = mapped_column(Text)  # None: none written yet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     bookings: Mapped[list[Booking]] = relationship(back_populates="organisation")
@@ -107,6 +121,12 @@ class Booking(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the day-before reminder e-mail is queued, so `queue-reminders` never queues twice.
     reminder_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The introduction letter (介绍信), when the programme asks for one: a random file name
+    # under LETTER_DIR (never a name the uploader chose), its checked type and size.
+    letter_file: Mapped[str | None] = mapped_column(String(64), unique=True)
+    letter_type: Mapped[str | None] = mapped_column(String(8))
+    letter_size: Mapped[int | None] = mapped_column(Integer)
+    letter_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     slot: Mapped[Slot] = relationship()
     organisation: Mapped[Organisation] = relationship(back_populates="bookings")
@@ -125,6 +145,15 @@ class Booking(db.Model):
     @property
     def is_pending(self) -> bool:
         return self.state is BookingState.PENDING
+
+    @property
+    def has_letter(self) -> bool:
+        return bool(self.letter_file)
+
+    @property
+    def is_missing_letter(self) -> bool:
+        """The programme asks for an introduction letter and none has been uploaded."""
+        return bool(self.slot.requires_letter) and not self.letter_file
 
     @property
     def display_reference(self) -> str:

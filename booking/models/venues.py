@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -168,6 +169,9 @@ class Slot(db.Model):
     party_size_min: Mapped[int] = mapped_column(Integer, default=1)
     party_size_max: Mapped[int] = mapped_column(Integer, default=50)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The group must send an introduction letter (介绍信) with its booking.
+    requires_letter: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     min_working_days_ahead: Mapped[int | None] = mapped_column(Integer)
     max_days_ahead: Mapped[int | None] = mapped_column(Integer)
     lecturer_name: Mapped[str] = mapped_column(String(100), default="")

@@ -9,8 +9,9 @@ against a new one when either matches. Per venue:
 - ``seats_per_day``: at most this many seats on one day (active and checked-in bookings).
 
 0 switches a limit off. Limits come from ``BOOKING_LIMITS`` in the config, overridden per
-venue code by ``BOOKING_LIMITS_BY_VENUE`` (README, "Booking abuse controls"). The same check
-guards the booking form, the API and the waiting list.
+venue code by ``BOOKING_LIMITS_BY_VENUE`` (README, "Booking abuse controls"), and per
+organisation by staff on its page (``Organisation.limit_upcoming`` / ``limit_seats_per_day``;
+None keeps the venue's). The same check guards the booking form, the API and the waiting list.
 """
 from __future__ import annotations
 
@@ -22,7 +23,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from booking.errors import BookingError
-from booking.models import Booking, BookingState, Slot, WaitlistEntry, WaitlistState
+from booking.models import (
+    Booking,
+    BookingState,
+    Organisation,
+    Slot,
+    WaitlistEntry,
+    WaitlistState,
+)
 from booking.rules.identifiers import normalise_phone
 
 ACTIVE = (BookingState.PENDING, BookingState.CONFIRMED)
@@ -59,13 +67,26 @@ class LimitsPolicy:
         return dict(self.by_venue).get(code, self.default)
 
 
+def limits_for(policy: LimitsPolicy, venue_code: str,
+               organisation: Organisation | None) -> BookingLimits:
+    """The venue's limits, with the organisation's own where staff set one."""
+    limits = policy.for_venue(venue_code)
+    if organisation is None:
+        return limits
+    return BookingLimits(
+        upcoming=limits.upcoming if organisation.limit_upcoming is None
+        else organisation.limit_upcoming,
+        seats_per_day=limits.seats_per_day if organisation.limit_seats_per_day is None
+        else organisation.limit_seats_per_day)
+
+
 def check_booking_limits(session: Session, slot: Slot, organisation_id: int, phone: str,
                          party_size: int, policy: LimitsPolicy | None,
                          now: datetime) -> None:
     """Refuse a booking (or a place on the waiting list) past the venue's limits."""
     if policy is None:
         return
-    limits = policy.for_venue(slot.venue.code)
+    limits = limits_for(policy, slot.venue.code, session.get(Organisation, organisation_id))
     phone = normalise_phone(phone)
     same_contact = or_(Booking.organisation_id == organisation_id, Booking.contact_phone == phone)
     at_venue = (Booking.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)

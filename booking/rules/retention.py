@@ -1,6 +1,7 @@
 """How long personal data is kept (PIPL: no longer than the purpose needs), and the purge.
 
-A visit's contact (name, phone, e-mail), its notes and its attendees' names are needed to run
+A visit's contact (name, phone, e-mail, introduction letter), its notes and its attendees'
+names are needed to run
 and follow up the visit; after the periods below, counted from the end of the session, they
 are blanked. What the museum reports upward stays: bookings, organisations, party sizes,
 arrival counts and states, so the statistics give the same figures before and after. Sent
@@ -44,6 +45,7 @@ class PurgeResult:
     mails: int = 0
     certificates: int = 0
     feedback: int = 0
+    letters: int = 0
 
 
 def _ended_before(cutoff: datetime):

@@ -26,6 +26,7 @@ class SlotFacts:
     party_size_min: int = 1
     party_size_max: int = 50
     requires_approval: bool = False
+    requires_letter: bool = False
     min_working_days_ahead: int | None = None
     max_days_ahead: int | None = None
     lecturer_name: str = ""
@@ -82,6 +83,7 @@ def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: da
                 title=facts.title, title_en=facts.title_en, programme=facts.programme,
                 kind=facts.kind, party_size_min=facts.party_size_min,
                 party_size_max=facts.party_size_max, requires_approval=facts.requires_approval,
+                requires_letter=facts.requires_letter,
                 min_working_days_ahead=facts.min_working_days_ahead,
                 max_days_ahead=facts.max_days_ahead, lecturer_name=facts.lecturer_name,
                 guide_user_id=facts.guide_user_id, modules_text=facts.modules_text,

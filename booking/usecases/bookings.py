@@ -18,7 +18,7 @@ from booking.errors import BookingError
 from booking.models import Booking
 from booking.rules import idempotency, workflow
 from booking.rules.booking_limits import LimitsPolicy
-from booking.usecases import notifications
+from booking.usecases import letters, notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
 
@@ -31,12 +31,23 @@ def limits_policy() -> LimitsPolicy:
 
 
 @use_case
-def book(session: Session, request: workflow.BookingRequest) -> tuple[Booking, str]:
-    """Book seats within the venue's limits per contact; the "received" or "confirmed" mail
+def book(session: Session, request: workflow.BookingRequest,
+         letter: bytes | None = None) -> tuple[Booking, str]:
+    """Book seats within the venue's limits per contact, with the introduction letter when
+    one is sent (a bad letter refuses the whole booking); the "received" or "confirmed" mail
     carries the manage link."""
     booking, token = workflow.create_booking(session, request, limits=limits_policy())
+    if letter is not None:
+        letters.store_letter(session, booking, letter)
     notifications.queue_new_booking_mail(session, booking, token)
     return booking, token
+
+
+@use_case
+def upload_letter(session: Session, booking: Booking, letter: bytes) -> None:
+    """The group sends (or replaces) its introduction letter from the manage page; the one
+    replaced is deleted once this is committed."""
+    letters.store_letter(session, booking, letter)
 
 
 @use_case

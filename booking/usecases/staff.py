@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from booking.clock import utcnow
 from booking.models import Booking, Organisation, Role, Slot, StaffUser, Venue, VenueDay
-from booking.rules import accounts, approval, checkin, closures, waitlist
+from booking.rules import accounts, approval, checkin, closures, organisations, waitlist
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
@@ -101,6 +101,24 @@ def complete_session(session: Session, slot: Slot, user: StaffUser) -> list[Book
 @use_case
 def lift_suspension(session: Session, organisation: Organisation, user: StaffUser) -> None:
     checkin.lift_suspension(session, organisation, user)
+
+
+@use_case
+def extend_suspension(session: Session, organisation: Organisation, until: date, reason: str,
+                      user: StaffUser) -> None:
+    organisations.extend_suspension(session, organisation, until, reason, user)
+
+
+@use_case
+def set_organisation_limits(session: Session, organisation: Organisation, upcoming: int | None,
+                            seats_per_day: int | None, user: StaffUser) -> None:
+    organisations.set_limits(session, organisation, upcoming, seats_per_day, user)
+
+
+@use_case
+def set_organisation_notes(session: Session, organisation: Organisation, notes: str,
+                           user: StaffUser) -> None:
+    organisations.set_notes(session, organisation, notes, user)
 
 
 # --- the museum calls things off --------------------------------------------------------------

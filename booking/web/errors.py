@@ -36,10 +36,12 @@ def _too_many(error):
 
 
 def _upload_too_large(error):
-    """Bodies over MAX_CONTENT_LENGTH (large attendee files) get a page, not a bare 413."""
+    """Bodies over MAX_CONTENT_LENGTH (large attendee files or letters) get a page, not a
+    bare 413."""
     limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
     return error_page_or_json(413, "payload_too_large", _("请求内容过大。"), page_message=_(
-        "上传的内容过大（上限 %(mb)s MB），请只保留姓名一列后再上传。", mb=limit))
+        "上传的内容过大（上限 %(mb)s MB）。名单文件请只保留姓名一列，介绍信请压缩或降低扫描分辨率后再上传。",
+        mb=limit))
 
 
 def _server_error(error):

@@ -27,6 +27,7 @@ from booking.rules.approval import count_pending
 from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.checkin import sees_full_phone
 from booking.rules.identifiers import mask_phone
+from booking.rules.letters import letter_type_of
 from booking.rules.vocabulary import (
     availability_label,
     channel_label,
@@ -143,7 +144,21 @@ def staff_phone(phone: str, day: date) -> str:
     return phone if full else mask_phone(phone)
 
 
-GLOBALS = (staff_link, audit_changes, pass_qr, pending_approval_count, mask_phone, staff_phone,
+def letter_label(booking) -> str:
+    """An introduction letter's type as staff and groups read it: PDF, JPG or PNG."""
+    kind = letter_type_of(booking)
+    return kind.label if kind else ""
+
+
+def file_size(size: int | None) -> str:
+    if not size:
+        return ""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+GLOBALS = (staff_link, letter_label, file_size, audit_changes, pass_qr, pending_approval_count, mask_phone, staff_phone,
            localized, current_language, weekday_name,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,

@@ -108,6 +108,7 @@ class CourseData:
     audience: str = ""
     audience_en: str = ""
     requires_approval: bool = False
+    requires_letter: bool = False
     min_working_days_ahead: int | None = None
     max_days_ahead: int | None = None
     default_room: Room | None = None
@@ -170,7 +171,7 @@ def _apply(course: Course, data: CourseData) -> None:
     for name in ("venue", "kind", "code", "title", "title_en", "summary", "summary_en",
                  "description", "description_en", "audience", "audience_en",
                  "training_hours", "group_min", "group_max", "requires_approval",
-                 "min_working_days_ahead", "max_days_ahead", "default_room"):
+                 "requires_letter", "min_working_days_ahead", "max_days_ahead", "default_room"):
         value = getattr(data, name)
         setattr(course, name, value.strip() if isinstance(value, str) else value)
     course.equipment = clean_equipment(data.equipment)
@@ -193,6 +194,7 @@ def course_state(course: Course) -> dict:
         "audience": course.audience, "training_hours": str(course.training_hours),
         "group": [course.group_min, course.group_max],
         "requires_approval": course.requires_approval,
+        "requires_letter": course.requires_letter,
         "window": [course.min_working_days_ahead, course.max_days_ahead],
         "default_room": course.default_room_id, "equipment": course.equipment,
         "modules": [[m.title, m.minutes] for m in course.modules],
@@ -238,7 +240,8 @@ def refresh_future_slots(session: Session, course: Course, now: datetime) -> int
         facts = slot_facts(course, course_session.lecturer)
         slot = course_session.slot
         for name in ("title", "title_en", "programme", "kind", "party_size_min",
-                     "party_size_max", "requires_approval", "min_working_days_ahead",
+                     "party_size_max", "requires_approval", "requires_letter",
+                     "min_working_days_ahead",
                      "max_days_ahead", "modules_text", "equipment", "training_hours"):
             setattr(slot, name, getattr(facts, name))
     session.flush()

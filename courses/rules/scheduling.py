@@ -32,7 +32,7 @@ def slot_facts(course: Course, lecturer: Lecturer | None) -> SlotFacts:
     return SlotFacts(
         title=course.title, title_en=course.title_en, programme=course.code,
         kind=course.kind.value, party_size_min=course.group_min, party_size_max=course.group_max,
-        requires_approval=course.requires_approval,
+        requires_approval=course.requires_approval, requires_letter=course.requires_letter,
         min_working_days_ahead=course.min_working_days_ahead,
         max_days_ahead=course.max_days_ahead, lecturer_name=lecturer.name if lecturer else "",
         guide_user_id=lecturer.staff_user_id if lecturer else None,

@@ -80,7 +80,21 @@ class AttendeeFields:
         return upload
 
 
-class BookingForm(AttendeeFields, FlaskForm):
+class LetterField:
+    """The introduction letter (介绍信), when the programme asks for one."""
+
+    letter = FileField(_l("介绍信文件"))
+
+    def letter_bytes(self, max_bytes: int) -> bytes | None:
+        """The uploaded letter, read no further than ``max_bytes + 1`` (enough to tell it is
+        too large); None when no file was chosen."""
+        upload = self.letter.data
+        if upload is None or not getattr(upload, "filename", ""):
+            return None
+        return upload.stream.read(max_bytes + 1)
+
+
+class BookingForm(AttendeeFields, LetterField, FlaskForm):
     organisation_name = StringField(_l("单位名称"), filters=[_strip], validators=[
         DataRequired(_l("请填写单位名称。")),
         Length(max=120, message=_l("单位名称不能超过 %(max)d 个字符。"))])
@@ -129,6 +143,10 @@ class BookingForm(AttendeeFields, FlaskForm):
 
 class AttendeesForm(AttendeeFields, FlaskForm):
     """Replace the attendee list of an existing booking."""
+
+
+class LetterForm(LetterField, FlaskForm):
+    """Send or replace the introduction letter from the manage page."""
 
 
 class PartySizeForm(FlaskForm):

@@ -16,8 +16,9 @@ from booking.render.ics import render_booking_ics
 from booking.rules import door, opening, workflow
 from booking.rules.booking_event import booking_event
 from booking.usecases import bookings
+from booking.usecases.letters import letter_max_mb, max_letter_bytes
 from booking.web.public import bp
-from booking.web.public.forms import AttendeesForm, CancelForm, PartySizeForm
+from booking.web.public.forms import AttendeesForm, CancelForm, LetterForm, PartySizeForm
 from booking.web.public.pages import attendee_names, manage_url
 from booking.web.responses import private, show_error
 
@@ -39,7 +40,7 @@ def _change_refusal(booking: Booking) -> str | None:
 
 
 def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form=None,
-                 status: int = 200):
+                 letter_form=None, status: int = 200):
     if attendees_form is None:
         attendees_form = AttendeesForm(formdata=None,
                                        attendees="\n".join(a.name for a in booking.attendees))
@@ -49,6 +50,7 @@ def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form
     response = current_app.make_response((render_template(
         "booking/manage.html", booking=booking, token=token, slot=booking.slot, venue=venue,
         attendees_form=attendees_form, size_form=size_form,
+        letter_form=letter_form or LetterForm(formdata=None), letter_max_mb=letter_max_mb(),
         change_refusal=_change_refusal(booking),
         deadline=opening.cancellation_deadline(venue, booking.slot.day),
         manage_link=manage_url(booking.reference, token)), status))
@@ -75,6 +77,24 @@ def manage_attendees(reference: str, token: str):
             return redirect(url_for("booking.manage", reference=reference, token=token))
     booking = _booking_or_404(reference, token)
     return _manage_page(booking, token, attendees_form=form, status=422)
+
+
+@bp.route("/manage/<reference>/<token>/letter", methods=["POST"])
+def manage_letter(reference: str, token: str):
+    """Send or replace the introduction letter (介绍信)."""
+    booking = _booking_or_404(reference, token)
+    form = LetterForm()
+    if form.validate_on_submit():
+        data = form.letter_bytes(max_letter_bytes())
+        try:
+            bookings.upload_letter(db.session, booking, data if data is not None else b"")
+        except BookingError as error:
+            show_error(form, error)
+        else:
+            flash(_("介绍信已上传，工作人员审核时可以查看。"), "success")
+            return redirect(url_for("booking.manage", reference=reference, token=token))
+    booking = _booking_or_404(reference, token)
+    return _manage_page(booking, token, letter_form=form, status=422)
 
 
 @bp.route("/manage/<reference>/<token>/party-size", methods=["POST"])

@@ -18,6 +18,7 @@ from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import bookings
+from booking.usecases.letters import letter_max_mb, max_letter_bytes
 from booking.web import booking_rate_limits
 from booking.web.extensions import limiter
 from booking.web.page_cache import versioned_page
@@ -152,7 +153,8 @@ def book(slot_id: int):
     form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
     if form.validate_on_submit():
         try:
-            booking, token = bookings.book(db.session, _booking_request(slot, form))
+            booking, token = bookings.book(db.session, _booking_request(slot, form),
+                                           letter=form.letter_bytes(max_letter_bytes()))
         except BookingError as error:
             show_error(form, error)
         else:
@@ -160,7 +162,8 @@ def book(slot_id: int):
             return redirect(url_for("booking.confirmation", reference=booking.reference))
     status = 422 if request.method == "POST" else 200
     return render_template("booking/book.html", form=form, slot=slot,
-                           availability=_slot_availability(slot)), status
+                           availability=_slot_availability(slot),
+                           letter_max_mb=letter_max_mb()), status
 
 
 def remember_new_booking(booking: Booking, token: str) -> None:

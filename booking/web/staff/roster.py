@@ -1,10 +1,10 @@
-"""The daily roster and check-in: staff pages under /staff/roster/ and /staff/organisations/
-(their JSON twins are in :mod:`booking.api.v1.staff`).
+"""The daily roster and check-in: staff pages under /staff/roster/ (their JSON twins are in
+:mod:`booking.api.v1.staff`; organisation pages in :mod:`booking.web.staff.organisations`).
 
 Staff and admins see every session; a guide sees, and checks in, only the sessions assigned
-to them (``Slot.guide_user_id``). Marking no-shows, completing sessions and lifting an
-organisation's suspension are staff work. Views parse a form, call one use case from
-:mod:`booking.usecases.staff`, and redirect back to the group on the roster.
+to them (``Slot.guide_user_id``). Marking no-shows and completing sessions are staff work.
+Views parse a form, call one use case from :mod:`booking.usecases.staff`, and redirect back
+to the group on the roster.
 """
 from __future__ import annotations
 
@@ -17,17 +17,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError
-from booking.models import Booking, BookingState, Organisation, Role, Slot, Venue
+from booking.models import Booking, BookingState, Role, Slot, Venue
 from booking.models.db import db
 from booking.render.roster_pdf import render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
-from booking.rules import approval, checkin
+from booking.rules import checkin
 from booking.rules.roster import build_roster, load_day
 from booking.usecases import staff
 from booking.web.auth import role_required
@@ -36,7 +35,6 @@ from booking.web.staff import roster_bp as bp
 
 RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
 MAX_HEADCOUNT = 10_000
-HISTORY_LIMIT = 200
 
 
 class HeadcountForm(FlaskForm):
@@ -264,44 +262,3 @@ def session_no_shows(slot_id: int):
 def complete(slot_id: int):
     return _session_action(slot_id, lambda slot: staff.complete_session(
         db.session, slot, current_user), _("场次已完成：%(n)s 个团体。"))
-
-
-# --- organisations -----------------------------------------------------------------------------
-
-def _render_organisation(organisation: Organisation, status: int = 200):
-    window = current_app.config["NO_SHOW_WINDOW_DAYS"]
-    today = local_today()
-    history = approval.organisation_histories(db.session, {organisation.id}, today, window).get(
-        organisation.id, approval.OrganisationHistory())
-    bookings = list(db.session.scalars(
-        select(Booking).where(Booking.organisation_id == organisation.id)
-        .join(Slot, Booking.slot_id == Slot.id)
-        .options(joinedload(Booking.slot).joinedload(Slot.venue))
-        .order_by(Slot.starts_at.desc(), Booking.id.desc()).limit(HISTORY_LIMIT)))
-    return render_template(
-        "staff/organisation.html", organisation=organisation, history=history,
-        bookings=bookings, window_days=window, today=today, form=ActionForm(),
-        suspended=organisation.is_suspended_on(today),
-        BookingState=BookingState), status
-
-
-@bp.route("/organisations/<int:organisation_id>")
-@role_required(Role.STAFF)
-def organisation(organisation_id: int):
-    organisation = db.session.get(Organisation, organisation_id) or abort(404)
-    return _render_organisation(organisation)
-
-
-@bp.route("/organisations/<int:organisation_id>/lift-suspension", methods=["POST"])
-@role_required(Role.STAFF)
-def lift_suspension(organisation_id: int):
-    organisation = db.session.get(Organisation, organisation_id) or abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        staff.lift_suspension(db.session, organisation, current_user)
-    except BookingError as error:
-        flash(error.message, "error")
-        return _render_organisation(db.session.get(Organisation, organisation_id), error.status)
-    flash(_("已解除 %(org)s 的预约暂停。", org=organisation.name), "success")
-    return redirect(url_for("roster.organisation", organisation_id=organisation_id))

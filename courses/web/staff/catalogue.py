@@ -74,7 +74,7 @@ def _course_data(form: CourseForm) -> catalogue.CourseData:
         audience=form.audience.data, audience_en=form.audience_en.data,
         modules=form.parsed_modules, training_hours=form.training_hours.data,
         group_min=form.group_min.data, group_max=form.group_max.data,
-        requires_approval=form.requires_approval.data,
+        requires_approval=form.requires_approval.data, requires_letter=form.requires_letter.data,
         min_working_days_ahead=form.min_working_days_ahead.data,
         max_days_ahead=form.max_days_ahead.data, default_room=pick(Room, form.default_room.data),
         lecturers=list(db.session.scalars(select(Lecturer).where(Lecturer.id.in_(chosen))))

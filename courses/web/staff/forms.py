@@ -72,6 +72,7 @@ class CourseForm(FlaskForm):
     group_max = IntegerField(_l("最多人数"), validators=[
         InputRequired(_l("请填写最多人数。")), NumberRange(min=1, message=_l("最多人数至少为 1。"))])
     requires_approval = BooleanField(_l("预约需审核"))
+    requires_letter = BooleanField(_l("需要单位介绍信"))
     min_working_days_ahead = IntegerField(_l("最少提前（工作日）"), validators=[
         Optional(), NumberRange(min=0, max=365, message=_l("请填写 0 至 365 之间的整数。"))])
     max_days_ahead = IntegerField(_l("最多提前（天）"), validators=[
