@@ -25,7 +25,8 @@ def register(app: Flask) -> None:
                                          RetentionPolicy.from_config(current_app.config))
         click.echo(f"Purged: {result.contacts} booking contacts, {result.waitlist} waiting-list "
                    f"contacts, {result.notes} notes, {result.attendees} attendee names, "
-                   f"{result.mails} sent mails, {result.feedback} feedback comments; "
+                   f"{result.mails} sent mails, {result.feedback} feedback comments, "
+                   f"{result.audit} audit snapshots; "
                    f"{result.certificates} certificate names masked.")
 
     @app.cli.command("load-demo")
