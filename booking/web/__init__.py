@@ -23,11 +23,13 @@ def register(app: Flask) -> None:
     from booking.web.health import probes  # noqa: F401  (route module)
     from booking.web.public import feedback, manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import (  # noqa: F401
+        account,
         annual_report,
         door,
         frontdesk,
         offline,
         roster,
+        sign_in,
         statistics,
         working_days,
         workload,
