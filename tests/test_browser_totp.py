@@ -78,3 +78,7 @@ def test_a_manage_link_ends_on_a_token_free_url(app, live_server, browser, creat
     page.reload()
     assert page.url == f"{live_server}/manage/{booking.reference}"
     assert booking.display_reference in page.inner_text("h1")
+    # Following a link from the page sends no Referer that could carry the token.
+    with page.expect_request(lambda request: request.url.endswith("/find")) as followed:
+        page.locator("a[href='/find']").first.click()
+    assert token not in (followed.value.headers.get("referer") or "")
