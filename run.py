@@ -22,7 +22,7 @@ ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STOR
                 "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP",
                 "STAFF_DIGEST_EMAIL", "STAFF_DIGEST_HOURS")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
-ENV_FLAGS = ("RATELIMIT_ENABLED",)
+ENV_FLAGS = ("RATELIMIT_ENABLED", "REQUIRE_TOTP_FOR_ADMINS")
 
 
 def _default_config(instance_path: Path) -> dict:
@@ -56,6 +56,8 @@ def _default_config(instance_path: Path) -> dict:
         # One file shared by every worker on this machine; redis://… across machines.
         "RATELIMIT_STORAGE_URI": f"museum+sqlite:///{instance_path / 'ratelimit.db'}",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Admins must enrol in the TOTP second factor before they can do anything else.
+        "REQUIRE_TOTP_FOR_ADMINS": False,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
         "MAIL_USE_TLS": False,

@@ -26,7 +26,7 @@ def register(app: Flask) -> None:
         click.echo(f"Purged: {result.contacts} booking contacts, {result.waitlist} waiting-list "
                    f"contacts, {result.notes} notes, {result.attendees} attendee names, "
                    f"{result.mails} sent mails, {result.feedback} feedback comments, "
-                   f"{result.letters} introduction letters; "
+                   f"{result.letters} introduction letters, {result.audit} audit snapshots; "
                    f"{result.certificates} certificate names masked.")
 
     @app.cli.command("load-demo")

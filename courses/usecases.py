@@ -21,7 +21,7 @@ from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
 from courses.models import Certificate, Course, CourseSession, Lecturer, LecturerAbsence
 from courses.rules import catalogue, issuing, lecturers, scheduling
-from courses.rules.retention import mask_old_certificate_names
+from courses.rules.retention import blank_old_certificate_audit, mask_old_certificate_names
 
 #: Course facts a booking's calendar event shows; changing one bumps its SEQUENCE.
 EVENT_FACTS = ("title", "title_en", "kind", "modules", "equipment")
@@ -160,12 +160,14 @@ def reissue_certificate(session: Session, cert: Certificate, user: StaffUser,
 def purge_personal_data(session: Session, policy: retention.RetentionPolicy,
                         now: datetime | None = None) -> retention.PurgeResult:
     """The retention job: blank personal data past its period (contacts, notes, attendee
-    names, feedback comments, sent mail) and mask the names on those visits' certificates, which stay verifiable.
+    names, feedback comments, sent mail, audit snapshots of those visits) and mask the names
+    on those visits' certificates, which stay verifiable.
     Statistics are unchanged: they count bookings and people, not names."""
     now = now or utcnow()
     result = retention.purge_personal_data(session, policy, now)
     result.certificates = mask_old_certificate_names(
         session, now - timedelta(days=policy.attendees))
+    result.audit += blank_old_certificate_audit(session, now - timedelta(days=policy.attendees))
     # Feedback comments are free text a contact typed: kept as long as booking notes.
     result.feedback = feedback.purge_feedback_personal_data(
         session, now - timedelta(days=policy.notes), now)

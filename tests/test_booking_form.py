@@ -88,9 +88,10 @@ def test_booking_through_the_form_shows_reference_and_a_working_manage_link(
     manage_path = manage_path_from(html)
     token = manage_path.rsplit("/", 1)[1]
     assert booking.manage_token_hash == hash_secret(token) and token not in booking.manage_token_hash
-    managed = client.get(manage_path)
+    managed = client.get(manage_path, follow_redirects=True)
     assert managed.status_code == 200 and booking.display_reference in text_of(managed)
     assert managed.headers["Cache-Control"] == "no-store"
+    assert managed.request.path == f"/manage/{booking.reference}"
 
 
 def test_the_manage_link_is_shown_only_to_the_booking_browser_for_a_while(app, client,
@@ -272,12 +273,27 @@ def test_attendee_file_in_an_unknown_encoding_is_refused():
 # --- the manage page ---------------------------------------------------------------------
 
 @pytest.fixture
-def managed(create_slot, create_booking):
-    """A confirmed booking for 12 and the path of its manage page."""
+def managed_link(create_slot, create_booking):
+    """A confirmed booking for 12 and its secret manage link (the path in the mail)."""
     slot = create_slot(capacity=40, modules_text="参观展厅 30分钟\n专题党课 45分钟",
                        lecturer_name="陈静")
     booking, token = create_booking(slot, party_size=12, attendee_names=["张三"])
     return booking, f"/manage/{booking.reference}/{token}"
+
+
+def open_link(client, link: str) -> str:
+    """Visit a manage link as from the mail: the token is traded for the cookie and a 303
+    to the token-free page, whose path this returns."""
+    response = client.get(link)
+    assert response.status_code == 303, response.status_code
+    return response.headers["Location"]
+
+
+@pytest.fixture
+def managed(client, managed_link):
+    """The booking and its token-free manage page, which ``client`` may open."""
+    booking, link = managed_link
+    return booking, open_link(client, link)
 
 
 def test_manage_page_shows_the_booking_with_the_phone_masked(client, managed):
@@ -299,8 +315,8 @@ def test_the_language_switch_on_the_manage_page_keeps_the_token_out_of_other_url
     assert "lang=en" in english.headers["Set-Cookie"]  # remembered for the next pages
 
 
-def test_wrong_reference_or_token_give_the_same_not_found_page(client, managed):
-    booking, path = managed
+def test_wrong_reference_or_token_give_the_same_not_found_page(client, managed_link):
+    booking, path = managed_link
     _, _, reference, token = path.split("/")
     wrong_token = client.get(f"/manage/{reference}/{token[:-2]}xx")
     wrong_reference = client.get(f"/manage/ZZZZZZZZ/{token}")
@@ -361,7 +377,7 @@ def test_after_the_deadline_the_page_explains_and_cancelling_is_refused(
     slot = create_slot(venue, day=today, start=time(23, 30))
     booking, token = create_booking(slot, now=at_local(today - timedelta(days=10), time(9),
                                                        venue.tz))
-    path = f"/manage/{booking.reference}/{token}"
+    path = open_link(client, f"/manage/{booking.reference}/{token}")
 
     page = text_of(client.get(path))
     assert "已过修改和取消的截止日期" in page
@@ -401,15 +417,18 @@ def test_ics_download_is_a_valid_calendar_for_the_visit(client, managed):
 
 # --- recovering a lost link ------------------------------------------------------------------
 
-def test_reference_and_phone_recover_a_fresh_link_and_the_old_one_stops(client, managed):
-    booking, old_path = managed
+def test_reference_and_phone_recover_a_fresh_link_and_the_old_one_stops(client, managed_link):
+    booking, old_link = managed_link
+    page = open_link(client, old_link)
     response = client.post("/find", data={"reference": booking.display_reference.lower(),
                                           "contact_phone": "+86 138-1234-1234"})
     assert response.status_code == 200
-    new_path = manage_path_from(response.get_data(as_text=True))
-    assert new_path != old_path
-    assert client.get(new_path).status_code == 200
-    assert client.get(old_path).status_code == 404
+    new_link = manage_path_from(response.get_data(as_text=True))
+    assert new_link != old_link
+    assert client.get(old_link).status_code == 404
+    assert client.get(page).status_code == 403        # the old link's cookie stops with it
+    assert open_link(client, new_link) == page
+    assert client.get(page).status_code == 200
 
 
 def test_wrong_reference_and_wrong_phone_get_the_same_answer(client, managed):

@@ -182,25 +182,38 @@ class TestWithRateLimitOn:
 
 # --- organisations, from the manage link ----------------------------------------------------------
 
+def _open(client, booking, token) -> str:
+    """Open the manage link as from the mail; the token-free page path (cookie in client)."""
+    response = client.get(f"/manage/{booking.reference}/{token}")
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
 def test_the_manage_page_lists_each_certificate_with_download_links(client, issued):
     _, booking, token, (first, second) = issued
-    body = text_of(client.get(f"/manage/{booking.reference}/{token}"))
-    assert "证书（2 张）" in body
-    assert f"/manage/{booking.reference}/{token}/certificates.pdf" in body
+    page = _open(client, booking, token)
+    html = client.get(page).get_data(as_text=True)
+    assert "证书（2 张）" in text_of(client.get(page))
+    assert f'"/manage/{booking.reference}/certificates.pdf"' in html
     for cert in (first, second):
-        assert f"/manage/{booking.reference}/{token}/certificates/{cert.id}.pdf" in body
+        assert f'"/manage/{booking.reference}/certificates/{cert.id}.pdf"' in html
+    assert token not in html
 
 
 def test_the_manage_link_downloads_all_or_one_certificate(client, issued):
     _, booking, token, (first, second) = issued
-    both = pdf_pages(client.get(f"/manage/{booking.reference}/{token}/certificates.pdf"))
+    page = _open(client, booking, token)
+    both = pdf_pages(client.get(f"{page}/certificates.pdf"))
     assert [first.serial in both[0], second.serial in both[1]] == [True, True]
-    (one,) = pdf_pages(client.get(
-        f"/manage/{booking.reference}/{token}/certificates/{second.id}.pdf"))
+    (one,) = pdf_pages(client.get(f"{page}/certificates/{second.id}.pdf"))
     assert "AnnaMüller" in one
+    # An old bookmark with the token before the file still gets there, token-free.
+    old = client.get(f"/manage/{booking.reference}/{token}/certificates/{second.id}.pdf")
+    assert old.status_code == 303 and old.headers["Location"] == (
+        f"/manage/{booking.reference}/certificates/{second.id}.pdf")
 
 
-def test_the_manage_downloads_need_the_token(client, issued, create_attended_group):
+def test_the_manage_downloads_need_the_token(app, client, issued, create_attended_group):
     course_session, booking, token, (first, _) = issued
     _, other, other_token = create_attended_group(["李建国"], course_session=course_session,
                                                   organisation_name="开州中学")
@@ -209,15 +222,24 @@ def test_the_manage_downloads_need_the_token(client, issued, create_attended_gro
     assert client.get(f"{base}/wrong-token/certificates.pdf").status_code == 404
     assert client.get(f"{base}/wrong-token/certificates/{first.id}.pdf").status_code == 404
     assert client.get(f"{base}/{other_token}/certificates.pdf").status_code == 404
-    # Another booking's certificate is not reachable through this booking's link.
-    assert client.get(f"{base}/{token}/certificates/{foreign.id}.pdf").status_code == 404
+    # Without the cookie the token-free downloads say to use the link.
+    assert client.get(f"{base}/certificates.pdf").status_code == 403
+    assert client.get(f"{base}/certificates/{first.id}.pdf").status_code == 403
+    # With it, another booking's certificate is still not reachable through this booking.
+    _open(client, booking, token)
+    assert client.get(f"{base}/certificates/{foreign.id}.pdf").status_code == 404
+    # The other booking's cookie does not open this one's downloads.
+    stranger = app.test_client()
+    _open(stranger, other, other_token)
+    assert stranger.get(f"{base}/certificates.pdf").status_code == 403
 
 
 def test_a_booking_without_certificates_has_nothing_to_download(client, create_booking):
     booking, token = create_booking()
-    body = text_of(client.get(f"/manage/{booking.reference}/{token}"))
+    page = _open(client, booking, token)
+    body = text_of(client.get(page))
     assert "certificates.pdf" not in body
-    response = client.get(f"/manage/{booking.reference}/{token}/certificates.pdf")
+    response = client.get(f"{page}/certificates.pdf")
     assert response.status_code == 302
 
 

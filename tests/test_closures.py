@@ -76,7 +76,7 @@ def test_the_organisation_reads_the_reason_on_its_manage_page(booked_slot, clien
     slot, _, confirmed, _, token = booked_slot
     closures.cancel_slot(db.session, slot, REASON, clerk)
     db.session.commit()
-    page = client.get(f"/manage/{confirmed.reference}/{token}").get_data(as_text=True)
+    page = client.get(f"/manage/{confirmed.reference}/{token}", follow_redirects=True).get_data(as_text=True)
     assert "场馆已取消此次预约" in page and REASON in page
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 
 from booking.models import Booking, Organisation, OutboxMessage, Role, WaitlistEntry
 from booking.models.db import db
+from tests.fixtures.manage_links import open_manage_link
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = ("booking/web", "booking/api", "courses/web")
@@ -188,12 +189,12 @@ def test_get_requests_never_commit_nor_leave_changes_pending(client, login, crea
     session = db.session()
     listener = lambda _session: commits.append(1)  # noqa: E731
     event.listen(session, "after_commit", listener)
-    pages = ["/", f"/venues/{slot.venue.code}/calendar", f"/slots/{slot.id}/book",
-             f"/slots/{slot.id}/waitlist", f"/manage/{booking.reference}/{token}",
-             f"/manage/{booking.reference}/{token}/cancel", "/api/v1/slots",
-             "/staff/", "/staff/approvals", f"/staff/bookings/{booking.reference}",
-             "/staff/waitlist", "/staff/courses/sessions", "/staff/courses/closures"]
     try:
+        manage = open_manage_link(client, booking.reference, token)  # a GET too: no commit
+        pages = ["/", f"/venues/{slot.venue.code}/calendar", f"/slots/{slot.id}/book",
+                 f"/slots/{slot.id}/waitlist", manage, f"{manage}/cancel", "/api/v1/slots",
+                 "/staff/", "/staff/approvals", f"/staff/bookings/{booking.reference}",
+                 "/staff/waitlist", "/staff/courses/sessions", "/staff/courses/closures"]
         statuses = {page: client.get(page).status_code for page in pages}
         statuses["api lookup"] = client.get(
             f"/api/v1/bookings/{booking.reference}",

@@ -58,7 +58,7 @@ def test_manage_page_and_confirmation_mail_carry_the_pass(client, create_slot, d
     from tests.fixtures.factories import booking_request
     booking, token = bookings.book(db.session, booking_request(create_slot(), 10))
     db.session.commit()
-    page = client.get(f"/manage/{booking.reference}/{token}").get_data(as_text=True)
+    page = client.get(f"/manage/{booking.reference}/{token}", follow_redirects=True).get_data(as_text=True)
     assert 'class="pass-qr"' in page and "confirmation.pdf" in page
     # One attachment a message: the confirmation carries the calendar file and sends the group
     # to the pass on the manage page; a "moved" message carries the pass itself.
@@ -74,7 +74,7 @@ def test_the_confirmation_pdf_qr_decodes_to_the_pass_code(client, later_group, t
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} not installed")
     booking, token = later_group
-    response = client.get(f"/manage/{booking.reference}/{token}/confirmation.pdf")
+    response = client.get(f"/manage/{booking.reference}/{token}/confirmation.pdf", follow_redirects=True)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     (tmp_path / "c.pdf").write_bytes(response.data)
     subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "c.pdf"),

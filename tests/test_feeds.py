@@ -20,6 +20,7 @@ from booking.rules import approval, closures, workflow
 from courses.models import Lecturer
 from courses.rules.scheduling import schedule_session
 from tests.fixtures.factories import booking_request, next_open_day
+from tests.fixtures.manage_links import open_manage_link
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTACT_NAME, PHONE, ATTENDEES = "王建国", "13812341234", ["李小明", "赵红梅"]
@@ -97,7 +98,7 @@ def feed_urls(world) -> dict[str, str]:
 
 def test_booking_ics_from_the_manage_link_opens_at_nine_in_shanghai_in_both_parsers(client, world):
     booking, token = book(world.slot)
-    response = client.get(f"/manage/{booking.reference}/{token}/booking.ics")
+    response = client.get(f"/manage/{booking.reference}/{token}/booking.ics", follow_redirects=True)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     (pair,) = parse_both(response.data)
@@ -126,7 +127,7 @@ def test_booking_ics_sequence_grows_with_every_change_and_ends_cancelled(
                        lecturer_name="陈静", modules_text="参观展厅\n专题党课")
     booking, token = book(slot, party_size=20)
     staff = create_user("clerk", Role.STAFF)
-    url = f"/manage/{booking.reference}/{token}/booking.ics"
+    url = open_manage_link(client, booking.reference, token) + "/booking.ics"
 
     def seen() -> tuple[int, str]:
         (pair,) = parse_both(client.get(url).data)
@@ -313,10 +314,10 @@ def test_english_pages_link_the_english_feed(client, world):
 def test_booking_states_map_to_calendar_status_on_the_manage_ics(client, world):
     booking, token = book(world.slot)
     assert booking.state is BookingState.CONFIRMED
-    (pair,) = parse_both(client.get(f"/manage/{booking.reference}/{token}/booking.ics").data)
+    (pair,) = parse_both(client.get(f"/manage/{booking.reference}/{token}/booking.ics", follow_redirects=True).data)
     assert str(pair[0]["STATUS"]) == "CONFIRMED"
     workflow.cancel_booking(db.session, booking)
     db.session.commit()
-    (pair,) = parse_both(client.get(f"/manage/{booking.reference}/{token}/booking.ics").data)
+    (pair,) = parse_both(client.get(f"/manage/{booking.reference}/{token}/booking.ics", follow_redirects=True).data)
     assert str(pair[0]["STATUS"]) == "CANCELLED" and pair[1].status.value == "CANCELLED"
     assert int(pair[0]["SEQUENCE"]) == 1

@@ -138,3 +138,45 @@ def test_purge_blanks_old_feedback_comments_and_keeps_the_ratings(runner, create
     assert (old.comment, old.overall, old.lecturer_rating) == ("", 5, 4)
     assert old.purged_at is not None
     assert recent.comment == "还可以" and recent.purged_at is None
+
+
+@pytest.mark.parametrize("app_config", [RETENTION])
+def test_purge_blanks_old_audit_snapshots_and_keeps_who_what_when(runner, old_and_recent,
+                                                                    create_user):
+    from booking.models import AuditEntry
+    from booking.rules.audit import record_change
+
+    old, recent = old_and_recent
+    admin = create_user("auditor")
+    contact = {"contact_name": "王晓红", "contact_phone": "13812341234",
+               "contact_email": "wang@example.org"}
+    old_entry = record_change(db.session, admin, "booking.edit_by_staff", old, contact, contact)
+    recent_entry = record_change(db.session, admin, "booking.edit_by_staff", recent, contact,
+                                 contact)
+    old_cert = db.session.scalar(select(Certificate).join(Attendee).where(
+        Attendee.booking_id == old.id))
+    cert_entry = record_change(db.session, admin, "certificate.reissue", old_cert,
+                               {"name": "王晓红"}, {"new_name": "王小红"})
+    db.session.commit()
+    stamp = (old_entry.id, old_entry.at, old_entry.user_id, old_entry.action,
+             old_entry.object_type, old_entry.object_id)
+
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    old_entry = db.session.get(AuditEntry, stamp[0])
+    assert (old_entry.before, old_entry.after) == ("", "")
+    assert (old_entry.id, old_entry.at, old_entry.user_id, old_entry.action,
+            old_entry.object_type, old_entry.object_id) == stamp
+    assert db.session.get(AuditEntry, cert_entry.id).after == ""
+    assert "13812341234" in db.session.get(AuditEntry, recent_entry.id).before
+    assert not any("13812341234" in e.before + e.after or "王晓红" in e.before + e.after
+                   for e in db.session.scalars(select(AuditEntry).where(
+                       AuditEntry.object_id == str(old.id),
+                       AuditEntry.object_type == "Booking")))
+
+
+@pytest.mark.parametrize("app_config", [RETENTION])
+def test_the_privacy_page_states_audit_snapshots_are_blanked(client):
+    text = client.get("/privacy").get_data(as_text=True)
+    assert "工作人员操作记录" in text and "只保留何人、何时、做了何种操作" in text

@@ -37,6 +37,7 @@ from booking.rules.workflow import OrganisationDetails
 from booking.usecases import bookings as booking_cases
 from courses.models import CourseSession
 from tests.fixtures.factories import next_open_day, past_open_day
+from tests.fixtures.manage_links import open_manage_link
 
 CAPACITY = 30
 GROUP_SEATS, OTHER_SEATS, OTHER_LOWERED_TO = 20, 10, 6
@@ -129,7 +130,8 @@ def assert_no_drift(runner) -> None:
 # --- the faces --------------------------------------------------------------------------------
 
 def cancel_on_the_manage_page(client, login, scene):
-    response = client.post(f"/manage/{scene.group.reference}/{scene.token}/cancel",
+    page = open_manage_link(client, scene.group.reference, scene.token)
+    response = client.post(f"{page}/cancel",
                            data={"confirm": "yes", "reason": "行程调整"})
     assert response.status_code == 302, response.get_data(as_text=True)
 
@@ -142,7 +144,8 @@ def cancel_by_api(client, login, scene):
 
 
 def lower_party_size_on_the_manage_page(client, login, scene):
-    response = client.post(f"/manage/{scene.group.reference}/{scene.token}/party-size",
+    page = open_manage_link(client, scene.group.reference, scene.token)
+    response = client.post(f"{page}/party-size",
                            data={"party_size": GROUP_SEATS - QUEUED_SEATS})
     assert response.status_code == 302, response.get_data(as_text=True)
 

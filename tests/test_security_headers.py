@@ -37,7 +37,7 @@ def test_hsts_is_sent_when_the_public_address_is_https(tmp_path):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-@pytest.mark.parametrize("path", ["/staff/", "/staff/login", "/manage/ABC/def"])
+@pytest.mark.parametrize("path", ["/staff/", "/staff/login", "/manage/ABC/def", "/manage/ABC"])
 def test_staff_and_secret_link_pages_are_never_stored(client, create_user, login, path):
     login(create_user("desk", Role.STAFF))
     assert client.get(path).headers["Cache-Control"] == "no-store"

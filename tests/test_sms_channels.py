@@ -131,7 +131,7 @@ def test_the_confirmed_email_carries_the_ics_that_updates_the_earlier_file(
         app, client, create_slot, create_user):
     slot = create_slot(requires_approval=True)
     booking, token = book(slot, contact_email="a@example.org", notify_by="email")
-    earlier = client.get(f"/manage/{booking.reference}/{token}/booking.ics").data
+    earlier = client.get(f"/manage/{booking.reference}/{token}/booking.ics", follow_redirects=True).data
     staff.approve(db.session, booking, create_user("clerk"))
     db.session.commit()
     confirmed = db.session.scalars(select(OutboxMessage).where(

@@ -43,7 +43,7 @@ def test_a_booking_without_email_is_notified_by_sms(client, create_slot):
     assert booking.notify_by == "sms"
     confirmation = client.get(response.headers["Location"]).get_data(as_text=True)
     manage = re.search(r'href="[^"]*(/manage/[^"]+)"', confirmation).group(1)
-    assert "通知方式 短信" in text_of(client.get(manage + "?lang=zh"))
+    assert "通知方式 短信" in text_of(client.get(manage + "?lang=zh", follow_redirects=True))
     (message,) = db.session.scalars(select(SmsMessage)).all()
     assert (message.phone, message.kind, message.booking_id) == ("13812341234", "confirmed",
                                                                  booking.id)

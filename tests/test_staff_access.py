@@ -17,7 +17,7 @@ from booking.models import Role
 from booking.web.template_helpers import staff_link
 
 STAFF_PREFIXES = ("/staff", "/api/v1/staff")
-PUBLIC_STAFF_RULES = {"/staff/login"}
+PUBLIC_STAFF_RULES = {"/staff/login", "/staff/login/code"}  # the code step: after the password
 DUMMY_BY_CONVERTER = {"IntegerConverter": 1, "BoundedIntegerConverter": 1, "FloatConverter": 1.0,
                       "UUIDConverter": uuid.UUID(int=1), "PathConverter": "x",
                       "UnicodeConverter": "x"}

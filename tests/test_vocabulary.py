@@ -24,6 +24,7 @@ from booking.rules.vocabulary import (
 )
 from courses.models import CourseKind
 from tests.fixtures.factories import next_open_day
+from tests.fixtures.manage_links import open_manage_link
 
 
 def cells(pattern: str, page: str) -> list[str]:
@@ -112,7 +113,7 @@ def test_the_group_and_staff_read_a_booking_state_in_the_same_words(
         with app.test_request_context(), force_locale(language):
             expected, on_roster = state_label(state), roster_state_label(state)
 
-        manage = read(client, f"/manage/{booking.reference}/{token}", language)
+        manage = read(client, open_manage_link(client, booking.reference, token), language)
         assert cells(r'<p class="booking-state[^"]*">.*?<strong>(.*?)</strong>', manage) == [expected]
         staff = read(client, f"/staff/bookings/{booking.reference}", language)
         assert cells(r'<div class="page-head">.*?<span class="badge[^"]*">(.*?)</span>',

@@ -34,6 +34,7 @@ from booking.rules.waitlist import (
     withdraw,
 )
 from booking.rules.workflow import OrganisationDetails, cancel_booking, change_party_size
+from tests.fixtures.manage_links import open_manage_link
 
 HOLD = 24
 
@@ -538,7 +539,7 @@ def test_cancelling_or_shrinking_on_the_manage_page_offers_the_seats(client, cre
     booking, manage_token = create_booking(slot, party_size=30)
     small, _ = join(slot, 5, "开州中学", minutes=1)
     large, _ = join(slot, 25, "开州实验小学", minutes=2)
-    manage = f"/manage/{booking.reference}/{manage_token}"
+    manage = open_manage_link(client, booking.reference, manage_token)
     assert client.post(f"{manage}/party-size", data={"party_size": "25"}).status_code == 302
     assert states(small, large) == [WaitlistState.OFFERED, WaitlistState.WAITING]
     assert client.post(f"{manage}/cancel", data={"reason": "行程调整"}).status_code == 302

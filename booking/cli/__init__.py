@@ -1,5 +1,6 @@
 """Booking-core CLI commands, run as `flask --app run COMMAND`: the database and accounts
-here (`init-db`, `make-migration`, `check-integrity`, `create-user`, `backup`, `restore`), the
+here (`init-db`, `make-migration`, `check-integrity`, `create-user`, `reset-totp`, `backup`,
+`restore`), the
 scheduled jobs in :mod:`booking.cli.jobs` (`send-mail`, `send-sms`, `queue-reminders`,
 `expire-waitlist-offers`) and the reports in :mod:`booking.cli.reports` (`annual-report`).
 
@@ -79,6 +80,25 @@ def register(app: Flask) -> None:
         except BookingError as error:
             raise click.ClickException(str(error.message)) from None
         click.echo(_("已创建用户 %(name)s（%(role)s）。", name=user.username, role=role))
+
+    @app.cli.command("reset-totp")
+    @click.argument("username")
+    def reset_totp(username: str) -> None:
+        """Remove USERNAME's TOTP second factor (a lost phone); audited. They sign in with
+        the password and enrol again from their account page."""
+        from flask_babel import gettext as _
+        from sqlalchemy import func, select
+
+        with unit_of_work():
+            user = db.session.scalar(select(StaffUser).where(
+                func.lower(StaffUser.username) == username.strip().lower()))
+            if user is None:
+                raise click.ClickException(_("用户“%(name)s”不存在。", name=username))
+            try:
+                staff.reset_totp(db.session, None, user)
+            except BookingError as error:
+                raise click.ClickException(str(error.message)) from None
+        click.echo(_("已重置用户 %(name)s 的两步验证。", name=user.username))
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(path_type=Path))

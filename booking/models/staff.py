@@ -35,6 +35,11 @@ class StaffUser(UserMixin, db.Model):
     #: Raised by signing out (and by an admin's "sign out everywhere"): every session cookie
     #: issued before it stops working, even a copy taken before the sign-out.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The TOTP second factor's base32 secret (None or "" when the user has none). Stored as is (no
+    #: key to encrypt it with apart from SECRET_KEY itself); shown only while enrolling.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The time step of the last code accepted: a code is good once (no replay).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -45,6 +50,10 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role is Role.ADMIN or self.role in roles

@@ -5,7 +5,9 @@ names are needed to run
 and follow up the visit; after the periods below, counted from the end of the session, they
 are blanked. What the museum reports upward stays: bookings, organisations, party sizes,
 arrival counts and states, so the statistics give the same figures before and after. Sent
-mail is deleted from the outbox after its own period. The periods are configured in
+mail is deleted from the outbox after its own period. The audit log keeps who did what to
+such a booking and when, but its before/after snapshots (which copy contacts, notes and
+attendee names) are blanked with the contacts. The periods are configured in
 ``RETENTION_DAYS`` and shown on the privacy page.
 """
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from booking.models import Attendee, Booking, OutboxMessage, Slot, WaitlistEntry
+from booking.models import Attendee, AuditEntry, Booking, OutboxMessage, Slot, WaitlistEntry
 
 DEFAULT_DAYS = {"contacts": 365, "attendees": 365, "notes": 365, "mail": 90}
 
@@ -46,6 +48,7 @@ class PurgeResult:
     certificates: int = 0
     feedback: int = 0
     letters: int = 0
+    audit: int = 0
 
 
 def _ended_before(cutoff: datetime):
@@ -82,5 +85,24 @@ def purge_personal_data(session: Session, policy: RetentionPolicy, now: datetime
         delete(OutboxMessage).where(OutboxMessage.sent_at.is_not(None),
                                     OutboxMessage.sent_at < now - timedelta(days=policy.mail))
         .execution_options(synchronize_session=False)).rowcount or 0
+    result.audit = blank_audit_snapshots(session, {
+        "Booking": select(cast(Booking.id, String)).where(
+            Booking.slot_id.in_(_ended_before(contacts_cutoff))),
+        "WaitlistEntry": select(cast(WaitlistEntry.id, String)).where(
+            WaitlistEntry.slot_id.in_(_ended_before(contacts_cutoff)))})
     session.flush()
     return result
+
+
+def blank_audit_snapshots(session: Session, ids_by_type: dict) -> int:
+    """Blank the before/after snapshots of the audit entries on these objects (a select of
+    their ids as strings, per ``object_type``); who, what and when stay."""
+    changed = 0
+    for object_type, ids in ids_by_type.items():
+        changed += session.execute(
+            update(AuditEntry).where(AuditEntry.object_type == object_type,
+                                     AuditEntry.object_id.in_(ids.scalar_subquery()),
+                                     or_(AuditEntry.before != "", AuditEntry.after != ""))
+            .values(before="", after="").execution_options(synchronize_session=False)
+        ).rowcount or 0
+    return changed

@@ -233,6 +233,17 @@ def find_booking_by_token(session: Session, reference: str, token: str) -> Booki
     return booking
 
 
+def find_booking_by_token_hash(session: Session, reference: str, token_hash: str) -> Booking:
+    """The booking a manage cookie was granted for: it carries the hash of the token that was
+    traded for it, so a recovered link (a new token) ends the old cookies too."""
+    booking = session.scalar(select(Booking).filter_by(
+        reference=tokens.normalise_reference(reference)))
+    expected = booking.manage_token_hash if booking else tokens.hash_secret("")
+    if not hmac.compare_digest(expected, token_hash or "") or booking is None:
+        raise NotFound(_l("预约不存在或链接无效。"))
+    return booking
+
+
 def recover_manage_link(session: Session, reference: str, phone: str) -> tuple[Booking, str]:
     """Reference + contact phone → a fresh manage token (the lost one stops working)."""
     booking = session.scalar(select(Booking).filter_by(

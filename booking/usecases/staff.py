@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from booking.clock import utcnow
 from booking.models import Booking, Organisation, Role, Slot, StaffUser, Venue, VenueDay
-from booking.rules import accounts, approval, checkin, closures, organisations, waitlist
+from booking.rules import accounts, approval, checkin, closures, organisations, two_factor, waitlist
 from booking.usecases import notifications
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
@@ -200,3 +200,26 @@ def sign_out_everywhere(session: Session, actor: StaffUser, user: StaffUser) -> 
 @use_case
 def reset_password(session: Session, actor: StaffUser, user: StaffUser, password: str) -> None:
     accounts.reset_password(session, actor, user, password)
+
+
+# --- the TOTP second factor -------------------------------------------------------------------
+
+@use_case
+def verify_second_factor(session: Session, user: StaffUser, code: str) -> None:
+    """The second step of signing in: the code is spent even when the caller goes no further."""
+    two_factor.verify_code(session, user, code)
+
+
+@use_case
+def enable_totp(session: Session, user: StaffUser, secret: str, code: str) -> None:
+    two_factor.enable(session, user, secret, code)
+
+
+@use_case
+def disable_totp(session: Session, user: StaffUser, password: str, code: str) -> None:
+    two_factor.disable(session, user, password, code)
+
+
+@use_case
+def reset_totp(session: Session, actor: StaffUser | None, user: StaffUser) -> None:
+    two_factor.reset(session, actor, user)

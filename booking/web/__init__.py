@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     from booking.web.health import probes  # noqa: F401  (route module)
     from booking.web.public import feedback, manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import (  # noqa: F401
+        account,
         annual_report,
         door,
         frontdesk,
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
         offline,
         organisations,
         roster,
+        sign_in,
         statistics,
         working_days,
         workload,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from booking.rules.identifiers import mask_name
+from booking.rules.retention import blank_audit_snapshots
 from courses.models import Certificate
 
 
@@ -25,3 +26,9 @@ def mask_old_certificate_names(session: Session, ended_before: datetime) -> int:
             changed += 1
     session.flush()
     return changed
+
+
+def blank_old_certificate_audit(session: Session, ended_before: datetime) -> int:
+    """Blank the snapshots (names) of audit entries on those certificates."""
+    return blank_audit_snapshots(session, {"Certificate": select(
+        cast(Certificate.id, String)).where(Certificate.session_starts_at < ended_before)})

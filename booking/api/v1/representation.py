@@ -53,7 +53,7 @@ def booking_slot_json(slot: Slot) -> dict:
             "ends_at": iso_time(slot.ends_at, slot.venue.tz)}
 
 
-def booking_json(booking: Booking, *, staff: bool = False,
+def booking_json(booking: Booking, *, staff: bool = False, full_phone: bool = True,
                  attendees: list[str] | None = None) -> dict:
     """The booking: the public view, or with ``staff`` the same object plus what only staff see.
 
@@ -76,14 +76,17 @@ def booking_json(booking: Booking, *, staff: bool = False,
     }
     if staff:
         body["organisation"]["credit_code"] = organisation.credit_code
-        body["contact"] = {"name": booking.contact_name, "phone": booking.contact_phone,
-                           "email": booking.contact_email}
+        # ``full_phone`` False: a guide away from the day of the visit (checkin.sees_full_phone).
+        body["contact"] = {"name": booking.contact_name,
+                           "phone": booking.contact_phone if full_phone
+                           else mask_phone(booking.contact_phone),
+                           "email": booking.contact_email if full_phone else ""}
         body.update({"sequence": booking.sequence, "arrived_count": booking.arrived_count,
                      "checked_in_at": iso_time(booking.checked_in_at, tz)})
     return body
 
 
-def roster_body(plan) -> dict:
+def roster_body(plan, full_phone: bool = True) -> dict:
     """A venue's day (:class:`booking.rules.roster.DayPlan`): its sessions in time order, each
     with its groups as staff bookings, and the day's totals against the daily cap."""
     return {"venue": plan.venue.code, "date": plan.day.isoformat(), "roster": {
@@ -95,7 +98,7 @@ def roster_body(plan) -> dict:
             "lecturer": item.slot.lecturer_name, "equipment": item.equipment,
             "capacity": item.slot.capacity, "seats_taken": item.slot.taken,
             "booked": item.booked, "arrived": item.arrived,
-            "groups": [booking_json(group.booking, staff=True,
+            "groups": [booking_json(group.booking, staff=True, full_phone=full_phone,
                                     attendees=[row.name for row in group.attendees])
                        for group in item.groups]}
             for item in plan.sessions]}}

@@ -22,10 +22,11 @@ from booking.api.v1.representation import (
     json_response,
     roster_body,
 )
+from booking.clock import local_today
 from booking.errors import BookingError
 from booking.models import Attendee, Role
 from booking.models.db import db
-from booking.rules import approval, roster
+from booking.rules import approval, checkin, roster
 from booking.usecases import staff
 from booking.web.auth import role_required
 from booking.web.lookups import booking_or_404, day_or_404, guide_filter, venue_or_404
@@ -108,7 +109,12 @@ RUNS_SESSIONS = (Role.STAFF, Role.GUIDE)
 def roster_json(venue_code: str, day_text: str):
     venue, day_ = venue_or_404(venue_code), day_or_404(day_text)
     plan = roster.load_day(db.session, venue, day_, guide_filter())
-    return json_response(200, roster_body(plan))
+    return json_response(200, roster_body(plan, full_phone=_sees_full_phone(day_, venue.tz)))
+
+
+def _sees_full_phone(day_, tz) -> bool:
+    """Guides get contact phones in full only for today's sessions, as on the roster page."""
+    return checkin.sees_full_phone(current_user, day_, local_today(tz=tz))
 
 
 @bp.route("/bookings/<reference>/check-in", methods=["POST"])
@@ -121,4 +127,5 @@ def check_in_json(reference: str):
         return error_response(422, "invalid_headcount",
                               _l("请以 JSON 提交整数 headcount（到场人数）。"), invalid.fields)
     staff.check_in_group(db.session, booking, headcount, current_user)
-    return json_response(200, {"booking": booking_json(booking, staff=True)})
+    return json_response(200, {"booking": booking_json(
+        booking, staff=True, full_phone=_sees_full_phone(booking.slot.day, booking.slot.venue.tz))})

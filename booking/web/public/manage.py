@@ -1,33 +1,53 @@
 """The organisation's secret manage link: see, edit, cancel and export one booking.
 
-Registered on the public ``booking`` blueprint. Every route starts from the reference and
-token in the URL; a wrong one of either gives the same 404 page.
+Registered on the public ``booking`` blueprint. The link from the mail,
+``/manage/<reference>/<token>``, is traded on its first visit for a cookie and a 303 to
+``/manage/<reference>`` (:mod:`.manage_access`); the page and every action live under that
+token-free URL, so the token never sits in a page's address, its links or a Referer. A wrong
+link gives one 404 page; the token-free URL without the cookie says to use the mail's link or
+``/find``, whichever booking it names.
 """
 from __future__ import annotations
+
+import re
+from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from booking.errors import BookingError, NotFound
+from booking.errors import BookingError
 from booking.models import Booking
 from booking.models.db import db
 from booking.render.booking_pass import render_confirmation_pdf
 from booking.render.ics import render_booking_ics
 from booking.rules import door, opening, workflow
 from booking.rules.booking_event import booking_event
+from booking.rules.feedback import feedback_token
 from booking.usecases import bookings
 from booking.usecases.letters import letter_max_mb, max_letter_bytes
 from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, LetterForm, PartySizeForm
-from booking.web.public.pages import attendee_names, manage_url
+from booking.web.public.manage_access import booking_for_token, grant, granted_booking, manage_path
+from booking.web.public.pages import absolute_path, attendee_names
 from booking.web.responses import private, show_error
 
+#: What an old link with the token before a sub-path may still point at (bookmarks, the
+#: confirmation page of earlier versions): it redirects like the link itself.
+_OLD_SUB_PATHS = re.compile(r"^(booking\.ics|confirmation\.pdf|cancel|certificates\.pdf"
+                            r"|certificates/\d{1,9}\.pdf)$")
 
-def _booking_or_404(reference: str, token: str) -> Booking:
-    try:
-        return workflow.find_booking_by_token(db.session, reference, token)
-    except NotFound:
-        abort(404)
+
+def managed(view):
+    """Run ``view(booking, …)`` for the booking this browser's cookie grants, else say how to
+    get in. For the course pages' certificate downloads too."""
+    @wraps(view)
+    def wrapped(reference: str, **kwargs):
+        booking = granted_booking(reference)
+        if booking is None:
+            return private(current_app.make_response((render_template(
+                "booking/manage_link_needed.html"), 403)))
+        return view(booking, **kwargs)
+    return wrapped
 
 
 def _change_refusal(booking: Booking) -> str | None:
@@ -39,8 +59,8 @@ def _change_refusal(booking: Booking) -> str | None:
     return None
 
 
-def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form=None,
-                 letter_form=None, status: int = 200):
+def _manage_page(booking: Booking, *, attendees_form=None, size_form=None, letter_form=None,
+                 status: int = 200):
     if attendees_form is None:
         attendees_form = AttendeesForm(formdata=None,
                                        attendees="\n".join(a.name for a in booking.attendees))
@@ -48,24 +68,44 @@ def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form
         size_form = PartySizeForm(formdata=None, party_size=booking.party_size)
     venue = booking.slot.venue
     response = current_app.make_response((render_template(
-        "booking/manage.html", booking=booking, token=token, slot=booking.slot, venue=venue,
+        "booking/manage.html", booking=booking, slot=booking.slot, venue=venue,
         attendees_form=attendees_form, size_form=size_form,
         letter_form=letter_form or LetterForm(formdata=None), letter_max_mb=letter_max_mb(),
         change_refusal=_change_refusal(booking),
         deadline=opening.cancellation_deadline(venue, booking.slot.day),
-        manage_link=manage_url(booking.reference, token)), status))
+        feedback_token=feedback_token(booking.reference, current_app.config["SECRET_KEY"])),
+        status))
     return private(response)
+
+
+def _back_to_page(booking: Booking):
+    return redirect(url_for("booking.manage_page", reference=booking.reference))
 
 
 @bp.route("/manage/<reference>/<token>")
 def manage(reference: str, token: str):
-    booking = _booking_or_404(reference, token)
-    return _manage_page(booking, token)
+    """The link from the mail: trade the token for the cookie, then the token-free page."""
+    booking = booking_for_token(reference, token) or abort(404)
+    return private(grant(redirect(manage_path(booking.reference), 303), booking))
 
 
-@bp.route("/manage/<reference>/<token>/attendees", methods=["POST"])
-def manage_attendees(reference: str, token: str):
-    booking = _booking_or_404(reference, token)
+@bp.route("/manage/<reference>/<token>/<path:rest>")
+def manage_old_sub_path(reference: str, token: str, rest: str):
+    if not _OLD_SUB_PATHS.match(rest):
+        abort(404)
+    booking = booking_for_token(reference, token) or abort(404)
+    return private(grant(redirect(f"{manage_path(booking.reference)}/{rest}", 303), booking))
+
+
+@bp.route("/manage/<reference>")
+@managed
+def manage_page(booking: Booking):
+    return _manage_page(booking)
+
+
+@bp.route("/manage/<reference>/attendees", methods=["POST"])
+@managed
+def manage_attendees(booking: Booking):
     form = AttendeesForm()
     if form.validate_on_submit():
         try:
@@ -74,15 +114,15 @@ def manage_attendees(reference: str, token: str):
             show_error(form, error)
         else:
             flash(_("参加人员名单已保存（共 %(n)s 人）。", n=len(booking.attendees)), "success")
-            return redirect(url_for("booking.manage", reference=reference, token=token))
-    booking = _booking_or_404(reference, token)
-    return _manage_page(booking, token, attendees_form=form, status=422)
+            return _back_to_page(booking)
+    booking = db.session.get(Booking, booking.id)  # reloaded after a refusal's rollback
+    return _manage_page(booking, attendees_form=form, status=422)
 
 
-@bp.route("/manage/<reference>/<token>/letter", methods=["POST"])
-def manage_letter(reference: str, token: str):
+@bp.route("/manage/<reference>/letter", methods=["POST"])
+@managed
+def manage_letter(booking: Booking):
     """Send or replace the introduction letter (介绍信)."""
-    booking = _booking_or_404(reference, token)
     form = LetterForm()
     if form.validate_on_submit():
         data = form.letter_bytes(max_letter_bytes())
@@ -92,14 +132,14 @@ def manage_letter(reference: str, token: str):
             show_error(form, error)
         else:
             flash(_("介绍信已上传，工作人员审核时可以查看。"), "success")
-            return redirect(url_for("booking.manage", reference=reference, token=token))
-    booking = _booking_or_404(reference, token)
-    return _manage_page(booking, token, letter_form=form, status=422)
+            return _back_to_page(booking)
+    booking = db.session.get(Booking, booking.id)
+    return _manage_page(booking, letter_form=form, status=422)
 
 
-@bp.route("/manage/<reference>/<token>/party-size", methods=["POST"])
-def manage_party_size(reference: str, token: str):
-    booking = _booking_or_404(reference, token)
+@bp.route("/manage/<reference>/party-size", methods=["POST"])
+@managed
+def manage_party_size(booking: Booking):
     form = PartySizeForm()
     if form.validate_on_submit():
         try:
@@ -108,15 +148,15 @@ def manage_party_size(reference: str, token: str):
             show_error(form, error)
         else:
             flash(_("团体人数已改为 %(n)s 人，多出的座位已释放。", n=booking.party_size), "success")
-            return redirect(url_for("booking.manage", reference=reference, token=token))
-    booking = _booking_or_404(reference, token)
-    return _manage_page(booking, token, size_form=form, status=422)
+            return _back_to_page(booking)
+    booking = db.session.get(Booking, booking.id)
+    return _manage_page(booking, size_form=form, status=422)
 
 
-@bp.route("/manage/<reference>/<token>/cancel", methods=["GET", "POST"])
-def manage_cancel(reference: str, token: str):
+@bp.route("/manage/<reference>/cancel", methods=["GET", "POST"])
+@managed
+def manage_cancel(booking: Booking):
     """A confirm step first (GET), then the cancellation itself (POST)."""
-    booking = _booking_or_404(reference, token)
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -125,19 +165,19 @@ def manage_cancel(reference: str, token: str):
             flash(str(error.message), "error")
         else:
             flash(_("预约已取消，座位已释放。"), "success")
-        return redirect(url_for("booking.manage", reference=reference, token=token))
+        return _back_to_page(booking)
     refusal = _change_refusal(booking)
     response = current_app.make_response(render_template(
-        "booking/cancel.html", booking=booking, token=token, slot=booking.slot, form=form,
+        "booking/cancel.html", booking=booking, slot=booking.slot, form=form,
         change_refusal=refusal))
     return private(response)
 
 
-@bp.route("/manage/<reference>/<token>/booking.ics")
-def manage_ics(reference: str, token: str):
-    booking = _booking_or_404(reference, token)
+@bp.route("/manage/<reference>/booking.ics")
+@managed
+def manage_ics(booking: Booking):
     body = render_booking_ics(booking_event(booking, current_app.config.get("PUBLIC_BASE_URL"),
-                                            manage_url(booking.reference, token)))
+                                            absolute_path(manage_path(booking.reference))))
     response = current_app.make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = (
@@ -145,10 +185,10 @@ def manage_ics(reference: str, token: str):
     return private(response)
 
 
-@bp.route("/manage/<reference>/<token>/confirmation.pdf")
-def manage_pdf(reference: str, token: str):
+@bp.route("/manage/<reference>/confirmation.pdf")
+@managed
+def manage_pdf(booking: Booking):
     """The printable confirmation (预约确认单) with the door pass."""
-    booking = _booking_or_404(reference, token)
     response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking)))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (

@@ -24,18 +24,22 @@ from booking.web.extensions import limiter
 from booking.web.page_cache import versioned_page
 from booking.web.public import bp
 from booking.web.public.forms import BookingForm, FindBookingForm
+from booking.web.public.manage_access import grant
 from booking.web.responses import private, safe_next_path, show_error
 
 NEW_BOOKING_KEY = "new_booking"  # session key carrying a fresh token to the confirmation page
 CONFIRMATION_SHOWN_FOR = timedelta(minutes=15)  # reloads and language switches still work
 
 
+def absolute_path(path: str) -> str:
+    """``path`` as an absolute URL, on the public address the museum configured."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return (base or request.host_url.rstrip("/")) + path
+
+
 def manage_url(reference: str, token: str) -> str:
     """The absolute secret link, on the public address the museum configured."""
-    path = url_for("booking.manage", reference=reference, token=token)
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    return base + path if base else url_for("booking.manage", reference=reference,
-                                            token=token, _external=True)
+    return absolute_path(url_for("booking.manage", reference=reference, token=token))
 
 
 # --- language and static pages ----------------------------------------------------------
@@ -190,13 +194,12 @@ def confirmation(reference: str):
     if booking is None:
         return private(current_app.make_response(
             render_template("booking/confirmation_gone.html")))
-    return private(current_app.make_response(render_template(
+    # The downloads below are token-free URLs: this browser gets the manage cookie now.
+    return private(grant(current_app.make_response(render_template(
         "booking/confirmation.html", booking=booking,
         manage_link=manage_url(booking.reference, fresh["token"]),
-        ics_url=url_for("booking.manage_ics", reference=booking.reference,
-                        token=fresh["token"]),
-        pdf_url=url_for("booking.manage_pdf", reference=booking.reference,
-                        token=fresh["token"]))))
+        ics_url=url_for("booking.manage_ics", reference=booking.reference),
+        pdf_url=url_for("booking.manage_pdf", reference=booking.reference))), booking))
 
 
 # --- "my booking": recover a lost manage link --------------------------------------------

@@ -75,3 +75,21 @@ class AuditFilterForm(FlaskForm):
     action = StringField(_l("操作"), validators=[Optional(), Length(max=60)])
     object_type = StringField(_l("对象类型"), validators=[Optional(), Length(max=40)])
     object_id = StringField(_l("对象编号"), validators=[Optional(), Length(max=40)])
+
+
+def _code_field():
+    return StringField(_l("验证码"), validators=[
+        DataRequired(_l("请输入验证器应用中的 6 位验证码。")),
+        Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("验证码为 6 位数字。"))])
+
+
+class TotpCodeForm(FlaskForm):
+    """The second sign-in step, and the first code that confirms an enrolment."""
+
+    code = _code_field()
+
+
+class TotpDisableForm(FlaskForm):
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。")),
+                                                   Length(max=200)])
+    code = _code_field()

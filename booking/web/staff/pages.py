@@ -5,8 +5,7 @@ walks the URL map to make sure). Views parse a form, call one use case, and rend
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask import session as http_session
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
@@ -28,10 +27,10 @@ from booking.models.db import db
 from booking.rules import accounts, approval, message_log
 from booking.usecases import mailer, staff
 from booking.web import login_throttle
-from booking.web.auth import role_required
+from booking.web.auth import must_enrol_totp, role_required
 from booking.web.extensions import limiter
 from booking.web.responses import safe_next_path
-from booking.web.staff import bp
+from booking.web.staff import bp, sign_in
 from booking.web.staff.forms import (
     ActionForm,
     AuditFilterForm,
@@ -49,12 +48,6 @@ AUDIT_PAGE_SIZE = 50
 
 
 # --- sign in and out ---------------------------------------------------------------------
-
-def _fresh_session() -> None:
-    """Drop everything from the old session (no fixation), including its CSRF token."""
-    http_session.clear()
-    g.pop("csrf_token", None)  # Flask-WTF caches the old session's token for this request
-
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
@@ -81,18 +74,20 @@ def login():
             form.password.errors.append(error.message)
             return render_template("staff/login.html", form=form), 200
         login_throttle.record_success(form.username.data)
-        _fresh_session()
+        sign_in.fresh_session()
+        if user.has_totp:  # not signed in yet: the code first
+            return redirect(sign_in.await_code(user, target))
         login_user(user)
-        return redirect(target)
+        return redirect(url_for("staff.account") if must_enrol_totp() else target)
     return render_template("staff/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
-@role_required(*ANY_ROLE)
+@role_required(*ANY_ROLE, before_enrolment=True)
 def logout():
     staff.sign_out(db.session, current_user)
     logout_user()
-    _fresh_session()
+    sign_in.fresh_session()
     flash(_("您已退出登录。"), "message")
     return redirect(url_for("staff.login"))
 
@@ -313,4 +308,12 @@ def reset_password(user_id: int):
 def sign_out_everywhere(user_id: int):
     """End every session of the user (a lost phone, a shared desk computer)."""
     return _change_user(user_id, ActionForm(), lambda user, form: staff.sign_out_everywhere(
+        db.session, current_user, user))
+
+
+@bp.route("/users/<int:user_id>/totp-reset", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_totp(user_id: int):
+    """Remove a user's TOTP (a lost phone): they sign in with the password and enrol again."""
+    return _change_user(user_id, ActionForm(), lambda user, form: staff.reset_totp(
         db.session, current_user, user))

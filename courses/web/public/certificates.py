@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from booking.errors import NotFound
 from booking.models import Booking
 from booking.models.db import db
-from booking.rules import workflow
 from booking.rules.identifiers import mask_name
 from booking.web.extensions import limiter
+from booking.web.public.manage import managed
 from courses.render.certificates import programme_line
 from courses.rules import certificate_lookup, issuing
 from courses.web.certificate_files import certificates_pdf
@@ -29,28 +29,21 @@ VISITOR_LIMIT = "10 per minute;50 per hour"
 VERIFY_LIMIT = "120 per minute"
 
 
-# --- organisations, from the manage link -------------------------------------------------------
+# --- organisations, from the manage page (the manage cookie, see booking.web.public.manage) ---
 
-def _managed_booking(reference: str, token: str) -> Booking:
-    try:
-        return workflow.find_booking_by_token(db.session, reference, token)
-    except NotFound:
-        abort(404)
-
-
-@bp.route("/manage/<reference>/<token>/certificates.pdf")
-def manage_all(reference: str, token: str):
-    booking = _managed_booking(reference, token)
+@bp.route("/manage/<reference>/certificates.pdf")
+@managed
+def manage_all(booking: Booking):
     certs = certificate_lookup.booking_certificates(db.session, booking)
     if not certs:
         flash(_("该预约暂无可下载的证书。"), "error")
-        return redirect(url_for("booking.manage", reference=reference, token=token))
+        return redirect(url_for("booking.manage_page", reference=booking.reference))
     return certificates_pdf(certs, f"certificates-{booking.display_reference}.pdf")
 
 
-@bp.route("/manage/<reference>/<token>/certificates/<int:cert_id>.pdf")
-def manage_one(reference: str, token: str, cert_id: int):
-    booking = _managed_booking(reference, token)
+@bp.route("/manage/<reference>/certificates/<int:cert_id>.pdf")
+@managed
+def manage_one(booking: Booking, cert_id: int):
     cert = next((c for c in certificate_lookup.booking_certificates(db.session, booking)
                  if c.id == cert_id), None)
     if cert is None:
