@@ -109,7 +109,8 @@ def test_without_a_letter_the_booking_is_taken_and_shows_the_letter_is_missing(
     booking = only_booking()
     assert booking.is_pending and booking.is_missing_letter
     confirmation = client.get(response.headers["Location"])
-    manage = client.get(manage_path_from(confirmation.get_data(as_text=True)))
+    manage = client.get(manage_path_from(confirmation.get_data(as_text=True)),
+                        follow_redirects=True)
     assert "介绍信待上传" in text_of(manage)
     login(create_user())
     assert "介绍信待上传" in text_of(client.get("/staff/approvals"))
@@ -143,8 +144,12 @@ def test_a_file_written_for_a_rolled_back_booking_is_cleaned_up(app, letter_slot
 # --- the manage page ------------------------------------------------------------------------
 
 def _manage_path(client, letter_slot, data=None) -> str:
+    """The token-free manage page, after the mailed link has set this client's cookie."""
     response = post_booking(client, letter_slot, data)
-    return manage_path_from(client.get(response.headers["Location"]).get_data(as_text=True))
+    link = manage_path_from(client.get(response.headers["Location"]).get_data(as_text=True))
+    opened = client.get(link)
+    assert opened.status_code == 303
+    return opened.headers["Location"]
 
 
 def test_manage_page_uploads_and_replacing_removes_the_old_file(app, client, letter_slot):
