@@ -118,13 +118,13 @@ def _attempt_keys(phone: str | None) -> list[str]:
     return keys
 
 
-def page_check() -> HumanCheck:
-    """For showing a form: is this address already past the threshold? Counts nothing."""
+def page_check(phone: str | None = None) -> HumanCheck:
+    """For showing a form: will this client's next attempt need a solution? Counts nothing."""
     if not _enabled():
         return HumanCheck(required=False)
     limiter = FixedWindowRateLimiter(_storage())
     over = not all(limiter.test(item, "challenge-after", key)
-                   for item in _thresholds() for key in _attempt_keys(None))
+                   for item in _thresholds() for key in _attempt_keys(phone))
     return HumanCheck(required=over)
 
 
@@ -136,8 +136,8 @@ def booking_attempt(phone: str | None, payload: str | None) -> HumanCheck:
     limiter = FixedWindowRateLimiter(_storage())
     within = [limiter.hit(item, "challenge-after", key)
               for item in _thresholds() for key in _attempt_keys(phone)]
-    if all(within):
-        return HumanCheck(required=False)
+    if all(within):     # passed; the form sent back shows the widget if the next one needs it
+        return page_check(phone)
     if not payload:
         return HumanCheck(required=True, problem="challenge_required")
     if not solution_is_good(payload):

@@ -12,6 +12,7 @@ const sha = () => new Worker(workers + "sha.js");
 ["SHA-256", "SHA-384", "SHA-512"].forEach((name) => {
   globalThis.$altcha.algorithms.set(name, sha);
 });
+document.querySelectorAll("[data-needs-script]").forEach((note) => { note.hidden = true; });
 customElements.whenDefined("altcha-widget").then(() => {
   document.querySelectorAll("altcha-widget[data-human-check]").forEach((widget) => {
     widget.verify();
