@@ -1,6 +1,7 @@
 """Benchmark: try to empty the calendar as an attacker would, and see a real group still book.
 
 Run from the repo root: python benchmarks/exhaust.py [--time-limit 120] [--give-up 10]
+(the time limit counts after the demo data is loaded, which takes about a minute)
 
 Served by gunicorn (2 sync workers, as in production) on loopback only, on a temporary SQLite
 file with the demo data, rate-limit counters in a temporary shared file, one trusted proxy
@@ -197,12 +198,12 @@ def _too_long(signum, frame):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time-limit", type=float, default=120, help="seconds, whole run")
+    parser.add_argument("--time-limit", type=float, default=120, help="seconds for the attacks, after loading")
     parser.add_argument("--give-up", type=int, default=10, help="refusals in a row per run")
     args = parser.parse_args()
     began = time.monotonic()
     signal.signal(signal.SIGALRM, _too_long)
-    signal.alarm(int(args.time_limit) + 60)
+    signal.alarm(600)       # loading the demo data: ~1 min on a quiet machine
     serving = _serving_module()
     with tempfile.TemporaryDirectory(prefix="exhaust-bench-") as tmp:
         tmp = Path(tmp)
@@ -212,6 +213,8 @@ def main() -> int:
         env.pop("FLASK_APP", None)
         config = _prepare(env)
         print(f"demo data ready in {time.monotonic() - began:.1f} s", flush=True)
+        began = time.monotonic()        # --time-limit counts from here
+        signal.alarm(int(args.time_limit) + 60)
         with serving.gunicorn("run:create_app()", env, tmp / "app.log") as (server, port):
             serving.wait_until_ready(server, port, "/api/v1/slots", tmp / "app.log")
             client = Client(f"http://127.0.0.1:{port}")
