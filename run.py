@@ -20,7 +20,7 @@ ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STOR
                 "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
                 "MAIL_SENDER", "MAIL_TIMEOUT", "SQLITE_SYNCHRONOUS", "TRUSTED_PROXIES",
                 "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP",
-                "STAFF_DIGEST_EMAIL", "STAFF_DIGEST_HOURS")
+                "STAFF_DIGEST_EMAIL", "STAFF_DIGEST_HOURS", "CHALLENGE_AFTER", "ALTCHA_HMAC_KEY")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
 ENV_FLAGS = ("RATELIMIT_ENABLED", "REQUIRE_TOTP_FOR_ADMINS")
 
@@ -77,6 +77,15 @@ def _default_config(instance_path: Path) -> dict:
         # Booking creation (form, API, waiting list) per client address and per contact phone.
         "BOOKING_RATE_LIMIT": "5 per minute;30 per hour;100 per day",
         "BOOKING_PHONE_RATE_LIMIT": "10 per day",
+        # Past this many booking attempts per address or phone, each attempt must carry a
+        # solved proof-of-work challenge (ALTCHA, booking/web/challenge.py); "" switches it
+        # off. ALTCHA_HMAC_KEY signs challenges (default: derived from SECRET_KEY).
+        "CHALLENGE_AFTER": "5 per hour",
+        "ALTCHA_HMAC_KEY": "",
+        "ALTCHA_ALGORITHM": "PBKDF2/SHA-256",
+        "ALTCHA_COST": 1000,            # PBKDF2 iterations per try
+        "ALTCHA_COUNTER_MAX": 2000,     # the answer lies in [max/2, max): about 1–3 s on a phone
+        "ALTCHA_EXPIRES_SECONDS": 600,
         "NO_SHOW_LIMIT": 3,
         "NO_SHOW_WINDOW_DAYS": 90,
         "NO_SHOW_SUSPENSION_DAYS": 90,

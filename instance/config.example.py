@@ -15,6 +15,12 @@
 # Rate-limit storage; use Redis when several app servers run.
 # RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 
+# Past this many booking attempts per address or phone, each one needs a solved proof-of-work
+# challenge (ALTCHA; README "Security"). "" switches it off. Challenges are signed with
+# ALTCHA_HMAC_KEY (default: derived from SECRET_KEY); give every app server the same one.
+# CHALLENGE_AFTER = "5 per hour"
+# ALTCHA_HMAC_KEY = "another long random string"
+
 # Outgoing mail (sent by `flask --app run send-mail`, e.g. from cron every minute).
 # MAIL_SERVER = "smtp.example.org"
 # MAIL_PORT = 587

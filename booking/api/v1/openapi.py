@@ -50,7 +50,29 @@ SCHEMAS = {
                 "fields": {"type": "object", "additionalProperties": {"type": "string"},
                            "description": "Message per faulty field, keyed by path "
                            "(`contact.phone`, `attendees[2]`)."},
+                "challenge_url": {"type": "string", "description": "With 428 "
+                                  "`challenge_required` / `challenge_invalid`: where to get "
+                                  "a proof-of-work challenge (`/api/v1/challenge`)."},
             }}},
+    },
+    "Challenge": {
+        "type": "object", "required": ["parameters", "signature"],
+        "description": "An ALTCHA v2 proof-of-work challenge, signed by the server. Solve it "
+        "with an ALTCHA library (e.g. Python `altcha.solve_challenge`), then send "
+        "base64(JSON `{\"challenge\": <this>, \"solution\": {\"counter\", "
+        "\"derivedKey\"}}`) in the `Altcha` header of POST /bookings. Valid until "
+        "`parameters.expiresAt` (Unix seconds); each solution is accepted once.",
+        "properties": {
+            "parameters": {"type": "object", "required": [
+                "algorithm", "nonce", "salt", "cost", "keyLength", "keyPrefix", "expiresAt"],
+                "properties": {
+                    "algorithm": {"type": "string", "examples": ["PBKDF2/SHA-256"]},
+                    "nonce": {"type": "string"}, "salt": {"type": "string"},
+                    "cost": {"type": "integer"}, "keyLength": {"type": "integer"},
+                    "keyPrefix": {"type": "string"}, "keySignature": {"type": "string"},
+                    "expiresAt": {"type": "integer"}}},
+            "signature": {"type": "string"},
+        },
     },
     "Slot": {
         "type": "object", "additionalProperties": False,
@@ -197,6 +219,11 @@ PARAMETERS = {
         "another body: 422 `idempotency_key_reused`. Stored answers: 201 and the booking "
         "rules' 4xx refusals; not stored: 400/415/422 shape errors (fix and retry with the "
         "same key) and 5xx."},
+    "Altcha": {
+        "name": "Altcha", "in": "header", "required": False, "schema": {"type": "string"},
+        "description": "A solved proof-of-work challenge (see GET /challenge), needed only "
+        "once this address or contact phone made more booking attempts than the museum's "
+        "soft threshold (`CHALLENGE_AFTER`, default 5 an hour); otherwise ignored."},
 }
 
 NOT_FOUND_OR_NO_TOKEN = _error(
@@ -240,6 +267,7 @@ PATHS = {
         "summary": "Book a slot for a group",
         "operationId": "createBooking",
         "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"},
+                       {"$ref": "#/components/parameters/Altcha"},
                        {"$ref": "#/components/parameters/Lang"}],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": _ref("BookingCreate")}}},
@@ -260,7 +288,19 @@ PATHS = {
             "422": _error("Invalid body (`validation`, with `fields`), party size outside "
                           "the programme's bounds (`party_size`), more names than people "
                           "(`too_many_attendees`), or `idempotency_key_reused`."),
+            "428": _error("Past the soft threshold of booking attempts: no `Altcha` header "
+                          "(`challenge_required`), or a solution that is forged, expired, "
+                          "wrong or already used (`challenge_invalid`). `challenge_url` says "
+                          "where to get a challenge."),
+            "429": _error("Too many bookings from this address or phone (`rate_limited`)."),
         },
+    }},
+    "/challenge": {"get": {
+        "summary": "A proof-of-work challenge for POST /bookings past the soft threshold",
+        "operationId": "getChallenge",
+        "responses": {"200": _json("Challenge", "A fresh challenge (not stored: no cookie, "
+                                   "no tracking)."),
+                      "429": _error("Too many challenges asked for (`rate_limited`).")},
     }},
     "/bookings/{reference}": {
         "parameters": [{"$ref": "#/components/parameters/Reference"}],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
@@ -26,6 +26,7 @@ from booking.api.v1.representation import (
     booking_json,
     created_json,
     dumps,
+    error_body,
     error_response,
     json_response,
     replayed_json,
@@ -39,7 +40,7 @@ from booking.models.db import db
 from booking.rules import idempotency, workflow
 from booking.rules.availability import slot_availability, windows_by_venue
 from booking.usecases import bookings
-from booking.web import booking_rate_limits
+from booking.web import booking_rate_limits, challenge
 from booking.web.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,10 @@ def create_booking():
 
 
 def _create_booking(payload) -> Response:
+    human = challenge.booking_attempt(_contact_phone(payload),
+                                      request.headers.get(challenge.HEADER))
+    if not human.passed:
+        return _challenge_response(human)
     try:
         booking_request = api_schema.booking_request_from_json(payload)
     except api_schema.InvalidRequest as invalid:
@@ -174,6 +179,32 @@ def _create_booking(payload) -> Response:
         answer_replayed=lambda booking: dumps(replayed_json(booking)))
     headers = {**NO_STORE, "Idempotent-Replayed": "true"} if answer.replayed else NO_STORE
     return json_response(answer.status, answer.body, headers=headers)
+
+
+def _contact_phone(payload) -> str | None:
+    contact = payload.get("contact") if isinstance(payload, dict) else None
+    return contact.get("phone") if isinstance(contact, dict) else None
+
+
+CHALLENGE_MESSAGES = {
+    "challenge_required": _l("此地址或手机号近期预约请求较多：请先 GET /api/v1/challenge 取得验证题并求解，"
+                             "将结果放在 Altcha 请求头中重新提交。"),
+    "challenge_invalid": _l("Altcha 请求头中的验证结果无效、已过期或已使用过：请重新取得验证题并求解。"),
+}
+
+
+def _challenge_response(human: challenge.HumanCheck) -> Response:
+    body = error_body(human.problem, CHALLENGE_MESSAGES[human.problem])
+    body["error"]["challenge_url"] = url_for("api.challenge_for_booking")
+    return json_response(428, body, headers=NO_STORE)
+
+
+@bp.get("/challenge")
+@limiter.limit("30 per minute")
+def challenge_for_booking():
+    """A fresh proof-of-work challenge (see booking.web.challenge): solve it and send the
+    base64 payload in the ``Altcha`` header of POST /bookings."""
+    return json_response(200, challenge.new_challenge(), headers=NO_STORE)
 
 
 def _bearer_token() -> str:

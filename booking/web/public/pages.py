@@ -19,7 +19,7 @@ from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import bookings
 from booking.usecases.letters import letter_max_mb, max_letter_bytes
-from booking.web import booking_rate_limits
+from booking.web import booking_rate_limits, challenge
 from booking.web.extensions import limiter
 from booking.web.page_cache import versioned_page
 from booking.web.public import bp
@@ -155,7 +155,10 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
-    if form.validate_on_submit():
+    human = (challenge.booking_attempt(request.form.get("contact_phone"),
+                                       request.form.get(challenge.FIELD))
+             if request.method == "POST" else challenge.page_check())
+    if form.validate_on_submit() and human.passed:
         try:
             booking, token = bookings.book(db.session, _booking_request(slot, form),
                                            letter=form.letter_bytes(max_letter_bytes()))
@@ -165,7 +168,7 @@ def book(slot_id: int):
             remember_new_booking(booking, token)
             return redirect(url_for("booking.confirmation", reference=booking.reference))
     status = 422 if request.method == "POST" else 200
-    return render_template("booking/book.html", form=form, slot=slot,
+    return render_template("booking/book.html", form=form, slot=slot, human=human,
                            availability=_slot_availability(slot),
                            letter_max_mb=letter_max_mb()), status
 
