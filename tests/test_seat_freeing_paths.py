@@ -131,7 +131,7 @@ def assert_no_drift(runner) -> None:
 def cancel_on_the_manage_page(client, login, scene):
     response = client.post(f"/manage/{scene.group.reference}/{scene.token}/cancel",
                            data={"confirm": "yes", "reason": "行程调整"})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 def cancel_by_api(client, login, scene):
@@ -144,7 +144,7 @@ def cancel_by_api(client, login, scene):
 def lower_party_size_on_the_manage_page(client, login, scene):
     response = client.post(f"/manage/{scene.group.reference}/{scene.token}/party-size",
                            data={"party_size": GROUP_SEATS - QUEUED_SEATS})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 def decline_on_the_staff_page(client, login, scene):

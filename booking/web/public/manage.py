@@ -5,7 +5,7 @@ token in the URL; a wrong one of either gives the same 404 page.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from booking.errors import BookingError, NotFound
@@ -18,7 +18,7 @@ from booking.rules.booking_event import booking_event
 from booking.usecases import bookings
 from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, PartySizeForm
-from booking.web.public.pages import attendee_names, manage_url
+from booking.web.public.pages import manage_url
 from booking.web.responses import private, show_error
 
 
@@ -46,9 +46,10 @@ def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form
     if size_form is None:
         size_form = PartySizeForm(formdata=None, party_size=booking.party_size)
     venue = booking.slot.venue
+    failed = next((form for form in (attendees_form, size_form) if form.errors), None)
     response = current_app.make_response((render_template(
         "booking/manage.html", booking=booking, token=token, slot=booking.slot, venue=venue,
-        attendees_form=attendees_form, size_form=size_form,
+        attendees_form=attendees_form, size_form=size_form, failed_form=failed,
         change_refusal=_change_refusal(booking),
         deadline=opening.cancellation_deadline(venue, booking.slot.day),
         manage_link=manage_url(booking.reference, token)), status))
@@ -61,25 +62,38 @@ def manage(reference: str, token: str):
     return _manage_page(booking, token)
 
 
-@bp.route("/manage/<reference>/<token>/attendees", methods=["POST"])
+def _back_to_manage(reference: str, token: str):
+    """A change's address opened (or a failed change's page reloaded) without a POST: the
+    manage page itself, never a 405."""
+    return private(redirect(url_for("booking.manage", reference=reference, token=token), 303))
+
+
+@bp.route("/manage/<reference>/<token>/attendees", methods=["GET", "POST"])
 def manage_attendees(reference: str, token: str):
+    """POST-redirect-GET: success is a 303 to the manage page with a message; a refusal is
+    the manage page again (422) with the summary at the top, whose script puts the manage
+    page's own address back in the address bar so a reload does not post again."""
     booking = _booking_or_404(reference, token)
+    if request.method == "GET":
+        return _back_to_manage(reference, token)
     form = AttendeesForm()
     if form.validate_on_submit():
         try:
-            bookings.replace_attendees(db.session, booking, attendee_names(form))
+            bookings.replace_attendees(db.session, booking, form.typed_names())
         except BookingError as error:
             show_error(form, error)
         else:
             flash(_("参加人员名单已保存（共 %(n)s 人）。", n=len(booking.attendees)), "success")
-            return redirect(url_for("booking.manage", reference=reference, token=token))
+            return _back_to_manage(reference, token)
     booking = _booking_or_404(reference, token)
     return _manage_page(booking, token, attendees_form=form, status=422)
 
 
-@bp.route("/manage/<reference>/<token>/party-size", methods=["POST"])
+@bp.route("/manage/<reference>/<token>/party-size", methods=["GET", "POST"])
 def manage_party_size(reference: str, token: str):
     booking = _booking_or_404(reference, token)
+    if request.method == "GET":
+        return _back_to_manage(reference, token)
     form = PartySizeForm()
     if form.validate_on_submit():
         try:
@@ -88,7 +102,7 @@ def manage_party_size(reference: str, token: str):
             show_error(form, error)
         else:
             flash(_("团体人数已改为 %(n)s 人，多出的座位已释放。", n=booking.party_size), "success")
-            return redirect(url_for("booking.manage", reference=reference, token=token))
+            return _back_to_manage(reference, token)
     booking = _booking_or_404(reference, token)
     return _manage_page(booking, token, size_form=form, status=422)
 
@@ -105,11 +119,11 @@ def manage_cancel(reference: str, token: str):
             flash(str(error.message), "error")
         else:
             flash(_("预约已取消，座位已释放。"), "success")
-        return redirect(url_for("booking.manage", reference=reference, token=token))
+        return _back_to_manage(reference, token)
     refusal = _change_refusal(booking)
-    response = current_app.make_response(render_template(
+    response = current_app.make_response((render_template(
         "booking/cancel.html", booking=booking, token=token, slot=booking.slot, form=form,
-        change_refusal=refusal))
+        change_refusal=refusal), 422 if form.errors else 200))
     return private(response)
 
 
