@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     from booking.web.public import feedback, manage, pages, waitlist  # noqa: F401  (route modules)
     from booking.web.staff import (  # noqa: F401
         annual_report,
+        audit_log,
         door,
         frontdesk,
         offline,
