@@ -180,3 +180,29 @@ def test_a_too_long_cancel_reason_is_refused_with_the_summary(client, managed):
     assert 'class="error-summary"' in response.get_data(as_text=True)
     db.session.refresh(booking)
     assert booking.is_active
+
+
+# --- the language switch keeps a draft: every form that takes typing opts in --------------
+
+def test_every_typed_form_keeps_a_draft_across_the_language_switch(client, login, create_user,
+                                                                   create_slot, managed):
+    booking, path = managed
+    slot = create_slot(capacity=40)
+    public = [f"/slots/{slot.id}/book", f"/slots/{slot.id}/waitlist", path, f"{path}/cancel"]
+    for url in public:
+        html = client.get(url).get_data(as_text=True)
+        assert "data-keep-draft" in html, url
+        assert '<script src="/static/js/forms.js" defer></script>' in html, url
+    login(create_user("desk", Role.STAFF))
+    for url in ("/staff/bookings/new", f"/staff/bookings/{booking.reference}/edit",
+                f"/staff/bookings/{booking.reference}/move",
+                f"/staff/bookings/{booking.reference}/cancel"):
+        assert "data-keep-draft" in client.get(url).get_data(as_text=True), url
+
+
+def test_the_draft_script_keeps_no_file_password_or_token_and_clears_what_it_restored():
+    from pathlib import Path
+    script = (Path(__file__).resolve().parent.parent / "static/js/forms.js").read_text()
+    assert '["file", "password", "hidden", "submit", "button", "reset"]' in script
+    assert "sessionStorage" in script and "localStorage" not in script
+    assert "storage.removeItem(name)" in script
