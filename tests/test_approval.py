@@ -259,7 +259,7 @@ def test_booking_page_shows_full_phone_and_audit_trail(client, login, staff, pen
     login(staff)
     client.post(f"/staff/bookings/{pending.reference}/approve")
     page = client.get(f"/staff/bookings/{pending.reference}").get_data(as_text=True)
-    assert "13812341234" in page and "booking.approve" in page and "desk" in page
+    assert "13812341234" in page and "批准了预约" in page and "booking.approve" not in page and "desk" in page
     assert client.get("/staff/bookings/NOSUCHREF").status_code == 404
 
 

@@ -328,7 +328,7 @@ def test_attendees_can_be_replaced_by_typing_and_uploading(client, managed):
     booking, path = managed
     response = client.post(f"{path}/attendees", content_type="multipart/form-data", data={
         "attendees": "李四\n王五", "attendee_file": upload("姓名\n赵六\n".encode("gbk"), "a.csv")})
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.session.refresh(booking)
     assert [a.name for a in booking.attendees] == ["李四", "王五", "赵六"]
     assert "已保存" in text_of(client.get(path))
@@ -346,7 +346,7 @@ def test_too_many_attendees_on_the_manage_page_are_refused(client, managed):
 
 def test_party_size_can_be_lowered_but_not_raised(client, managed):
     booking, path = managed
-    assert client.post(f"{path}/party-size", data={"party_size": "10"}).status_code == 302
+    assert client.post(f"{path}/party-size", data={"party_size": "10"}).status_code == 303
     db.session.refresh(booking)
     db.session.refresh(booking.slot)
     assert booking.party_size == 10 and booking.slot.taken == 10
@@ -363,7 +363,7 @@ def test_cancel_asks_first_then_releases_the_seats(client, managed):
     db.session.refresh(booking)
     assert booking.state is BookingState.CONFIRMED  # looking at the question changes nothing
 
-    assert client.post(f"{path}/cancel", data={"reason": "行程调整"}).status_code == 302
+    assert client.post(f"{path}/cancel", data={"reason": "行程调整"}).status_code == 303
     db.session.refresh(booking)
     db.session.refresh(booking.slot)
     assert booking.state is BookingState.CANCELLED and booking.slot.taken == 0

@@ -133,7 +133,7 @@ def cancel_on_the_manage_page(client, login, scene):
     page = open_manage_link(client, scene.group.reference, scene.token)
     response = client.post(f"{page}/cancel",
                            data={"confirm": "yes", "reason": "行程调整"})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 def cancel_by_api(client, login, scene):
@@ -147,7 +147,7 @@ def lower_party_size_on_the_manage_page(client, login, scene):
     page = open_manage_link(client, scene.group.reference, scene.token)
     response = client.post(f"{page}/party-size",
                            data={"party_size": GROUP_SEATS - QUEUED_SEATS})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
 
 
 def decline_on_the_staff_page(client, login, scene):

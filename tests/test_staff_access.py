@@ -262,10 +262,12 @@ def test_admin_creates_changes_and_deactivates_users_with_an_audit_trail(
                               .order_by(AuditEntry.id)).all()
     assert actions == ["user.create", "user.role", "user.password_reset", "user.deactivate"]
     page = client.get("/staff/audit").get_data(as_text=True)
-    assert page.index("<td>user.deactivate</td>") < page.index("<td>user.create</td>")  # newest first
-    assert "password_hash" not in page and "boss" in page
+    # Read as sentences, newest first; the codes stay in the export.
+    assert page.index("boss 停用了账号 chenjing") < page.index("boss 新建了账号 chenjing（讲解员）")
+    assert "boss 将 chenjing 的角色由“讲解员”改为“工作人员”" in page
+    assert "password_hash" not in page and "<td>user.deactivate</td>" not in page
     filtered = client.get("/staff/audit?action=user.role").get_data(as_text=True)
-    assert "<td>user.role</td>" in filtered and "<td>user.deactivate</td>" not in filtered
+    assert "角色由" in filtered and "停用了账号" not in filtered
 
 
 def test_admin_cannot_lock_themselves_out(client, session, create_user, login):
@@ -301,4 +303,4 @@ def test_audit_log_pages_through_entries(client, session, create_user, login):
     first = client.get("/staff/audit").get_data(as_text=True)
     assert "第 1 / 2 页" in first and "page=2" in first
     second = client.get("/staff/audit?page=2").get_data(as_text=True)
-    assert second.count("<td>booking.approve</td>") == 5
+    assert second.count("<td>boss 批准了预约</td>") == 5

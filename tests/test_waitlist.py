@@ -540,9 +540,9 @@ def test_cancelling_or_shrinking_on_the_manage_page_offers_the_seats(client, cre
     small, _ = join(slot, 5, "开州中学", minutes=1)
     large, _ = join(slot, 25, "开州实验小学", minutes=2)
     manage = open_manage_link(client, booking.reference, manage_token)
-    assert client.post(f"{manage}/party-size", data={"party_size": "25"}).status_code == 302
+    assert client.post(f"{manage}/party-size", data={"party_size": "25"}).status_code == 303
     assert states(small, large) == [WaitlistState.OFFERED, WaitlistState.WAITING]
-    assert client.post(f"{manage}/cancel", data={"reason": "行程调整"}).status_code == 302
+    assert client.post(f"{manage}/cancel", data={"reason": "行程调整"}).status_code == 303
     assert states(small, large) == [WaitlistState.OFFERED, WaitlistState.OFFERED]
     assert capacity.find_drift(db.session) == []
 

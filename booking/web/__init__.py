@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     from booking.web.staff import (  # noqa: F401
         account,
         annual_report,
+        audit_log,
         door,
         frontdesk,
         letters,

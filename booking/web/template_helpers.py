@@ -1,9 +1,8 @@
 """App-wide template helpers, filters and response hooks, registered once by :func:`register`
 (called from the app factory): dates and times in the reader's language, labels, masks,
-the staff navigation's links and the audit diffs."""
+the staff navigation's links and the audit log read as sentences."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from babel import dates as babel_dates
@@ -20,10 +19,11 @@ from booking.i18n import (
     current_language,
     localized,
 )
-from booking.models import AuditEntry, Role
+from booking.models import Role
 from booking.models.db import db
 from booking.render.booking_pass import qr_svg
 from booking.rules.approval import count_pending
+from booking.rules.audit_sentences import audit_sentence
 from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.checkin import sees_full_phone
 from booking.rules.identifiers import mask_phone
@@ -41,8 +41,6 @@ from booking.rules.vocabulary import (
     state_label,
     weekday_label,
 )
-
-_MISSING = object()
 
 
 def staff_link(endpoint: str, **values) -> str | None:
@@ -71,28 +69,6 @@ def pass_qr(code: str | None, label: str = "", size_px: int = 200) -> Markup:
 def shanghai_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time as wall-clock time in Asia/Shanghai."""
     return local(value, MUSEUM_TZ).strftime(fmt) if value else ""
-
-
-def audit_changes(entry: AuditEntry, limit: int = 80) -> list[tuple[str, str, str]]:
-    """(field, before, after) for every field the change touched, values shortened."""
-    def load(text: str) -> dict:
-        try:
-            value = json.loads(text) if text else {}
-        except ValueError:
-            return {"": text}
-        return value if isinstance(value, dict) else {"": value}
-
-    def show(value) -> str:
-        if value is _MISSING:
-            return "—"
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return text if len(text) <= limit else text[:limit - 1] + "…"
-
-    before, after = load(entry.before), load(entry.after)
-    keys = sorted(set(before) | set(after))
-    return [(key, show(before.get(key, _MISSING)), show(after.get(key, _MISSING)))
-            for key in keys if before.get(key, _MISSING) != after.get(key, _MISSING)]
-
 
 
 def local_time(moment, fmt: str = "%H:%M") -> str:
@@ -158,7 +134,8 @@ def file_size(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-GLOBALS = (staff_link, letter_label, file_size, audit_changes, pass_qr, pending_approval_count, mask_phone, staff_phone,
+GLOBALS = (staff_link, letter_label, file_size, audit_sentence, pass_qr, pending_approval_count,
+           mask_phone, staff_phone,
            localized, current_language, weekday_name,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,

@@ -26,7 +26,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from booking.errors import BookingError
 from booking.models import OrganisationKind
+from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.rules.channels import NotifyBy, needs_email
 from booking.rules.identifiers import (
     CREDIT_CODE_ALPHABET,
@@ -62,6 +64,19 @@ def _mobile(form, field) -> None:
     field.data = normalise_phone(field.data)
 
 
+def organisation_kind_choices() -> list[SelectChoice]:
+    """The kinds after a blank first choice, so the kind is picked on purpose (a school must
+    not go through as the first option by default)."""
+    return [SelectChoice("", _l("请选择单位类型"))] + [
+        SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()]
+
+
+def organisation_kind_field() -> SelectField:
+    """单位类型, required, starting blank (public form, waiting list, front desk)."""
+    return SelectField(_l("单位类型"), choices=organisation_kind_choices, default="",
+                       validators=[DataRequired(_l("请选择单位类型。"))])
+
+
 class AttendeeFields:
     """The attendee list: typed one per line, and/or uploaded as CSV or XLSX."""
 
@@ -69,15 +84,42 @@ class AttendeeFields:
                               validators=[Length(max=20000, message=_l("名单过长。"))])
     attendee_file = FileField(_l("或上传名单文件（CSV / Excel .xlsx）"))
 
+    names_read_from_file: int | None = None
+
     def typed_names(self) -> list[str]:
+        """The names in the list, the uploaded file's included once :meth:`validate` ran."""
         return [line.strip() for line in (self.attendees.data or "").splitlines()
                 if line.strip()]
 
     def uploaded_file(self):
-        upload = self.attendee_file.data
+        field = getattr(self, "attendee_file", None)  # None where a subclass drops it
+        upload = field.data if field is not None else None
         if upload is None or not getattr(upload, "filename", ""):
             return None
         return upload
+
+    def validate(self, extra_validators=None) -> bool:
+        """Read an uploaded file into the names list first, so a submit that fails for
+        another reason shows the names (a file input cannot be refilled) and says so."""
+        refusal = self._read_attendee_file()
+        valid = super().validate(extra_validators)
+        if refusal is not None:
+            self.attendee_file.errors = [*self.attendee_file.errors, refusal]
+            return False
+        return valid
+
+    def _read_attendee_file(self) -> str | None:
+        upload = self.uploaded_file()
+        if upload is None:
+            return None
+        try:
+            names = parse_attendee_file(upload.filename, upload.read(MAX_FILE_BYTES + 1))
+        except BookingError as refused:
+            return str(refused.message)
+        self.attendees.data = "\n".join(self.typed_names() + names)
+        self.attendee_file.data = None
+        self.names_read_from_file = len(names)
+        return None
 
 
 class LetterField:
@@ -98,10 +140,7 @@ class BookingForm(AttendeeFields, LetterField, FlaskForm):
     organisation_name = StringField(_l("单位名称"), filters=[_strip], validators=[
         DataRequired(_l("请填写单位名称。")),
         Length(max=120, message=_l("单位名称不能超过 %(max)d 个字符。"))])
-    organisation_kind = SelectField(
-        _l("单位类型"), choices=[SelectChoice(kind.value, label) for kind, label in
-                                 ORGANISATION_KIND_LABELS.items()],
-        validators=[DataRequired(_l("请选择单位类型。"))])
+    organisation_kind = organisation_kind_field()
     credit_code = StringField(_l("统一社会信用代码（可选）"), filters=[_strip],
                               validators=[_credit_code])
     contact_name = StringField(_l("联系人姓名"), filters=[_strip], validators=[

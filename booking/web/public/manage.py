@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from booking.errors import BookingError
@@ -28,7 +28,7 @@ from booking.usecases.letters import letter_max_mb, max_letter_bytes
 from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, LetterForm, PartySizeForm
 from booking.web.public.manage_access import booking_for_token, grant, granted_booking, manage_path
-from booking.web.public.pages import absolute_path, attendee_names
+from booking.web.public.pages import absolute_path
 from booking.web.responses import private, show_error
 
 #: What an old link with the token before a sub-path may still point at (bookmarks, the
@@ -66,11 +66,13 @@ def _manage_page(booking: Booking, *, attendees_form=None, size_form=None, lette
                                        attendees="\n".join(a.name for a in booking.attendees))
     if size_form is None:
         size_form = PartySizeForm(formdata=None, party_size=booking.party_size)
+    letter_form = letter_form or LetterForm(formdata=None)
+    failed = next((form for form in (attendees_form, size_form, letter_form) if form.errors), None)
     venue = booking.slot.venue
     response = current_app.make_response((render_template(
         "booking/manage.html", booking=booking, slot=booking.slot, venue=venue,
-        attendees_form=attendees_form, size_form=size_form,
-        letter_form=letter_form or LetterForm(formdata=None), letter_max_mb=letter_max_mb(),
+        attendees_form=attendees_form, size_form=size_form, failed_form=failed,
+        letter_form=letter_form, letter_max_mb=letter_max_mb(),
         change_refusal=_change_refusal(booking),
         deadline=opening.cancellation_deadline(venue, booking.slot.day),
         feedback_token=feedback_token(booking.reference, current_app.config["SECRET_KEY"])),
@@ -79,7 +81,9 @@ def _manage_page(booking: Booking, *, attendees_form=None, size_form=None, lette
 
 
 def _back_to_page(booking: Booking):
-    return redirect(url_for("booking.manage_page", reference=booking.reference))
+    """After a change (POST-redirect-GET), or a change's address opened without a POST (or a
+    failed change's page reloaded): the manage page itself, never a 405."""
+    return private(redirect(url_for("booking.manage_page", reference=booking.reference), 303))
 
 
 @bp.route("/manage/<reference>/<token>")
@@ -103,13 +107,18 @@ def manage_page(booking: Booking):
     return _manage_page(booking)
 
 
-@bp.route("/manage/<reference>/attendees", methods=["POST"])
+@bp.route("/manage/<reference>/attendees", methods=["GET", "POST"])
 @managed
 def manage_attendees(booking: Booking):
+    """POST-redirect-GET: success is a 303 to the manage page with a message; a refusal is
+    the manage page again (422) with the summary at the top, whose script puts the manage
+    page's own address back in the address bar so a reload does not post again."""
+    if request.method == "GET":
+        return _back_to_page(booking)
     form = AttendeesForm()
     if form.validate_on_submit():
         try:
-            bookings.replace_attendees(db.session, booking, attendee_names(form))
+            bookings.replace_attendees(db.session, booking, form.typed_names())
         except BookingError as error:
             show_error(form, error)
         else:
@@ -119,10 +128,12 @@ def manage_attendees(booking: Booking):
     return _manage_page(booking, attendees_form=form, status=422)
 
 
-@bp.route("/manage/<reference>/letter", methods=["POST"])
+@bp.route("/manage/<reference>/letter", methods=["GET", "POST"])
 @managed
 def manage_letter(booking: Booking):
     """Send or replace the introduction letter (介绍信)."""
+    if request.method == "GET":
+        return _back_to_page(booking)
     form = LetterForm()
     if form.validate_on_submit():
         data = form.letter_bytes(max_letter_bytes())
@@ -137,9 +148,11 @@ def manage_letter(booking: Booking):
     return _manage_page(booking, letter_form=form, status=422)
 
 
-@bp.route("/manage/<reference>/party-size", methods=["POST"])
+@bp.route("/manage/<reference>/party-size", methods=["GET", "POST"])
 @managed
 def manage_party_size(booking: Booking):
+    if request.method == "GET":
+        return _back_to_page(booking)
     form = PartySizeForm()
     if form.validate_on_submit():
         try:
@@ -167,9 +180,9 @@ def manage_cancel(booking: Booking):
             flash(_("预约已取消，座位已释放。"), "success")
         return _back_to_page(booking)
     refusal = _change_refusal(booking)
-    response = current_app.make_response(render_template(
+    response = current_app.make_response((render_template(
         "booking/cancel.html", booking=booking, slot=booking.slot, form=form,
-        change_refusal=refusal))
+        change_refusal=refusal), 422 if form.errors else 200))
     return private(response)
 
 

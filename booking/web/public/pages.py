@@ -13,7 +13,6 @@ from booking.models import Booking, Slot, Venue, VenueDay
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules import versions, workflow
-from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
@@ -128,24 +127,15 @@ def _slot_availability(slot: Slot) -> capacity_calendar.SlotAvailability:
     return capacity_calendar.slot_availability(db.session, slot, venue_day, utcnow())
 
 
-def attendee_names(form) -> list[str]:
-    """Typed names followed by those in the uploaded file. Raises BookingError on a bad file."""
-    names = form.typed_names()
-    upload = form.uploaded_file()
-    if upload is not None:
-        names += parse_attendee_file(upload.filename, upload.read(MAX_FILE_BYTES + 1))
-    return names
-
-
 def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
-    """The form's answers as the rule's request. Raises BookingError on a bad attendee file."""
+    """The form's answers as the rule's request (the attendee file is already in the list)."""
     return BookingRequest(
         slot_id=slot.id,
         organisation=OrganisationDetails(name=form.organisation_name.data, kind=form.kind,
                                          credit_code=form.credit_code.data or None),
         contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data or "", party_size=form.party_size.data,
-        attendee_names=attendee_names(form), notes=form.notes.data or "",
+        attendee_names=form.typed_names(), notes=form.notes.data or "",
         language=current_language(), notify_by=form.notify_by.data or "")
 
 

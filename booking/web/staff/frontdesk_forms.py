@@ -27,13 +27,15 @@ from wtforms.validators import (
 from booking.i18n import LANGUAGES
 from booking.models import BookingState
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
-from booking.rules.vocabulary import ORGANISATION_KIND_LABELS, state_label
+from booking.rules.vocabulary import state_label
 from booking.web.input_guard import MAX_URL_INT
-from booking.web.public.forms import _credit_code, _mobile, _strip
-
-
-def _names(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+from booking.web.public.forms import (
+    AttendeeFields,
+    _credit_code,
+    _mobile,
+    _strip,
+    organisation_kind_field,
+)
 
 
 class OverrideFields:
@@ -64,36 +66,38 @@ class ContactFields:
         NumberRange(min=1, max=1000, message=_l("团体人数须在 %(min)s 至 %(max)s 人之间。"))])
     notes = TextAreaField(_l("备注（可选）"), filters=[_strip], validators=[
         Length(max=1000, message=_l("备注不能超过 %(max)d 个字符。"))])
+
+
+class StaffAttendeeFields(AttendeeFields):
+    """The public form's list and file upload (read into the list on the first submit)."""
+
     attendees = TextAreaField(_l("参加人员名单（每行一人，可选）"), filters=[_strip],
                               validators=[Length(max=20000, message=_l("名单过长。"))])
 
 
-class StaffBookingForm(OverrideFields, ContactFields, FlaskForm):
+class StaffBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, FlaskForm):
     slot = SelectField(_l("场次"), coerce=int, validate_choice=False,
                        validators=[InputRequired(_l("请选择场次。"))])
     organisation_name = StringField(_l("单位名称"), filters=[_strip], validators=[
         DataRequired(_l("请填写单位名称。")),
         Length(max=120, message=_l("单位名称不能超过 %(max)d 个字符。"))])
-    organisation_kind = SelectField(
-        _l("单位类型"), choices=[SelectChoice(kind.value, label) for kind, label in
-                                 ORGANISATION_KIND_LABELS.items()],
-        validators=[DataRequired(_l("请选择单位类型。"))])
+    organisation_kind = organisation_kind_field()
     credit_code = StringField(_l("统一社会信用代码（可选）"), filters=[_strip],
                               validators=[_credit_code])
     language = SelectField(_l("通知语言"), default="zh", choices=[
         SelectChoice(code, label) for code, label in LANGUAGES.items()])
 
     def attendee_names(self) -> list[str]:
-        return _names(self.attendees.data)
+        return self.typed_names()
 
 
-class EditBookingForm(OverrideFields, ContactFields, FlaskForm):
+class EditBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, FlaskForm):
     def edit(self) -> BookingEdit:
         return BookingEdit(contact_name=self.contact_name.data,
                            contact_phone=self.contact_phone.data,
                            contact_email=self.contact_email.data or "",
                            notes=self.notes.data or "", party_size=self.party_size.data,
-                           attendee_names=_names(self.attendees.data))
+                           attendee_names=self.typed_names())
 
 
 class MoveBookingForm(OverrideFields, FlaskForm):

@@ -32,8 +32,8 @@ def _visit_form() -> OfflineVisitForm:
     form = OfflineVisitForm()
     venues = db.session.scalars(select(Venue).order_by(Venue.position, Venue.id)).all()
     form.venue.choices = [(v.id, localized(v, "name")) for v in venues]
-    form.organisation_kind.choices = [(k.value, organisation_kind_label(k))
-                                      for k in OrganisationKind]
+    form.organisation_kind.choices = [("", _("请选择单位类型"))] + [
+        (k.value, organisation_kind_label(k)) for k in OrganisationKind]
     form.kind.choices = [("", _("按项目自动"))] + [(value, gettext(name)) for value, name
                                                    in PROGRAMME_KIND_NAMES.items()]
     return form

@@ -15,7 +15,8 @@ class OfflineVisitForm(FlaskForm):
     day = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
     organisation_name = StringField(_l("单位名称"), validators=[
         DataRequired(_l("请填写单位名称。")), Length(max=120)])
-    organisation_kind = SelectField(_l("单位类型"))
+    organisation_kind = SelectField(_l("单位类型"), default="",
+                                    validators=[DataRequired(_l("请选择单位类型。"))])
     title = StringField(_l("项目"), validators=[DataRequired(_l("请填写项目名称。")),
                                               Length(max=200)])
     kind = SelectField(_l("项目类型"), default="")

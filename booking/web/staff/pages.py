@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload
 from booking.clock import local_today
 from booking.errors import BookingError
 from booking.models import (
-    AuditEntry,
     Booking,
     BookingState,
     Role,
@@ -33,7 +32,6 @@ from booking.web.responses import safe_next_path
 from booking.web.staff import bp, sign_in
 from booking.web.staff.forms import (
     ActionForm,
-    AuditFilterForm,
     DeclineForm,
     LoginForm,
     PasswordResetForm,
@@ -44,7 +42,6 @@ from booking.web.staff.forms import (
 
 #: Any signed-in staff account (admins pass every check anyway).
 ANY_ROLE = (Role.STAFF, Role.GUIDE)
-AUDIT_PAGE_SIZE = 50
 
 
 # --- sign in and out ---------------------------------------------------------------------
@@ -195,34 +192,6 @@ def decline(reference: str):
         return redirect(_back(booking))
     flash(_("已拒绝预约 %(ref)s，座位已释放。", ref=booking.display_reference), "success")
     return redirect(_back(booking))
-
-
-# --- audit log (admins) ------------------------------------------------------------------
-
-@bp.route("/audit")
-@role_required(Role.ADMIN)
-def audit():
-    form = AuditFilterForm(request.args)
-    form.validate()
-    query = select(AuditEntry).options(joinedload(AuditEntry.user))
-    if form.action.data and not form.action.errors:
-        query = query.where(AuditEntry.action.startswith(form.action.data.strip(),
-                                                         autoescape=True))
-    if form.object_type.data and not form.object_type.errors:
-        query = query.where(AuditEntry.object_type == form.object_type.data.strip())
-    if form.object_id.data and not form.object_id.errors:
-        query = query.where(AuditEntry.object_id == form.object_id.data.strip())
-    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
-                       per_page=AUDIT_PAGE_SIZE, max_per_page=AUDIT_PAGE_SIZE, error_out=False)
-    actions = db.session.scalars(select(AuditEntry.action).distinct()
-                                 .order_by(AuditEntry.action)).all()
-    types = db.session.scalars(select(AuditEntry.object_type).distinct()
-                               .order_by(AuditEntry.object_type)).all()
-    def page_url(number: int) -> str:
-        return url_for("staff.audit", **{**request.args.to_dict(), "page": number})
-
-    return render_template("staff/audit.html", page=page, form=form, actions=actions,
-                           types=types, page_url=page_url)
 
 
 # --- users (admins) ----------------------------------------------------------------------
