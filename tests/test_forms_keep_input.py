@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from booking.models import Booking, Role
 from booking.models.db import db
+from tests.fixtures.manage_links import open_manage_link
 from tests.test_booking_form import bookings_count, field_errors, form_data, text_of, upload
 
 
@@ -67,10 +68,10 @@ def test_a_refused_file_is_still_refused_beside_its_field_with_other_errors(clie
 
 
 @pytest.fixture
-def managed(create_slot, create_booking):
+def managed(client, create_slot, create_booking):
     slot = create_slot(capacity=40)
     booking, token = create_booking(slot, party_size=12, attendee_names=["张三"])
-    return booking, f"/manage/{booking.reference}/{token}"
+    return booking, open_manage_link(client, booking.reference, token)
 
 
 def test_a_refused_attendee_change_keeps_the_file_names_on_the_manage_page(client, managed):

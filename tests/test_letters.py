@@ -156,13 +156,13 @@ def test_manage_page_uploads_and_replacing_removes_the_old_file(app, client, let
     manage = _manage_path(client, letter_slot)
     response = client.post(f"{manage}/letter", data={"letter": (io.BytesIO(JPG), "a.jpg")},
                            content_type="multipart/form-data")
-    assert response.status_code == 302
+    assert response.status_code == 303
     [first] = letter_files(app)
     page = text_of(client.get(manage))
     assert "已上传：JPG" in page and "介绍信待上传" not in page
     response = client.post(f"{manage}/letter", data={"letter": (io.BytesIO(PDF), "b.pdf")},
                            content_type="multipart/form-data")
-    assert response.status_code == 302
+    assert response.status_code == 303
     [second] = letter_files(app)
     assert second != first and not first.exists()
     assert only_booking().letter_type == "pdf"

@@ -61,12 +61,12 @@ def test_the_final_page_has_no_token_in_its_url_links_or_forms(client, link):
 def test_every_action_works_from_the_token_free_url(client, link):
     booking, token = link
     page = open_manage_link(client, booking.reference, token)
-    assert client.post(f"{page}/attendees", data={"attendees": "李四\n王五"}).status_code == 302
-    assert client.post(f"{page}/party-size", data={"party_size": "10"}).status_code == 302
+    assert client.post(f"{page}/attendees", data={"attendees": "李四\n王五"}).status_code == 303
+    assert client.post(f"{page}/party-size", data={"party_size": "10"}).status_code == 303
     assert client.get(f"{page}/booking.ics").headers["Content-Type"].startswith("text/calendar")
     assert client.get(f"{page}/confirmation.pdf").data.startswith(b"%PDF")
     assert "确定要取消这次预约吗" in client.get(f"{page}/cancel").get_data(as_text=True)
-    assert client.post(f"{page}/cancel", data={"reason": "行程调整"}).status_code == 302
+    assert client.post(f"{page}/cancel", data={"reason": "行程调整"}).status_code == 303
     db.session.refresh(booking)
     assert [a.name for a in booking.attendees] == ["李四", "王五"]
     assert booking.party_size == 10 and booking.state is BookingState.CANCELLED

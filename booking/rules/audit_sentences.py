@@ -74,6 +74,13 @@ def _with_reason(sentence: str, reason: str) -> str:
         else sentence
 
 
+def _limit(value: Any) -> str:
+    """An organisation's own limit: None follows the venue's, 0 is none."""
+    if value is None:
+        return _("按场馆设置")
+    return _("不限") if int(value) == 0 else str(value)
+
+
 def _count(value: Any) -> int:
     return len(value) if isinstance(value, list | tuple) else int(value or 0)
 
@@ -148,6 +155,10 @@ BOOKING_SENTENCES: dict[str, Callable[[Facts], str]] = {
         _("暂停该单位预约至 %(until)s", until=str(f.new("suspended_until"))[:10]),
         f.new("suspension_reason")),
     "organisation.lift_suspension": lambda f: _("解除了该单位的预约暂停"),
+    "organisation.limits": lambda f: _(
+        "将该单位的预约上限改为：待参观预约 %(upcoming)s，每日座位 %(seats)s",
+        upcoming=_limit(f.new("limit_upcoming")), seats=_limit(f.new("limit_seats_per_day"))),
+    "organisation.notes": lambda f: _("修改了该单位的备注"),
     "waitlist.offer": lambda f: _("向候补名单释放座位：%(n)s 个候补团体获得名额",
                                   n=_count(f.new("offered", []))),
     "waitlist.withdraw": lambda f: _("撤下了一条候补登记"),
@@ -226,6 +237,9 @@ USER_SENTENCES: dict[str, Callable[[Facts], str]] = {
     "user.password_reset": lambda f: _("重置了 %(username)s 的密码", username=f.new("username")),
     "user.sign_out_everywhere": lambda f: _("让 %(username)s 在所有设备上退出登录",
                                             username=f.new("username")),
+    "user.totp_enable": lambda f: _("%(username)s 启用了两步验证", username=f.new("username")),
+    "user.totp_disable": lambda f: _("%(username)s 关闭了两步验证", username=f.new("username")),
+    "user.totp_reset": lambda f: _("重置了 %(username)s 的两步验证", username=f.new("username")),
 }
 
 SENTENCES: dict[str, Callable[[Facts], str]] = {
