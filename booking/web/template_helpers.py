@@ -40,6 +40,7 @@ from booking.rules.vocabulary import (
     state_label,
     weekday_label,
 )
+from booking.usecases.policy import minors_per_adult
 
 _MISSING = object()
 
@@ -144,7 +145,7 @@ def staff_phone(phone: str, day: date) -> str:
 
 
 GLOBALS = (staff_link, audit_changes, pass_qr, pending_approval_count, mask_phone, staff_phone,
-           localized, current_language, weekday_name,
+           localized, current_language, weekday_name, minors_per_adult,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
            programme_kind_label, availability_label, weekday_label, few_seats_left,

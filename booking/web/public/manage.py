@@ -15,6 +15,7 @@ from booking.render.booking_pass import render_confirmation_pdf
 from booking.render.ics import render_booking_ics
 from booking.rules import door, opening, workflow
 from booking.rules.booking_event import booking_event
+from booking.rules.party_makeup import PartyMakeup, counts_adults_and_minors
 from booking.usecases import bookings
 from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, PartySizeForm
@@ -44,7 +45,9 @@ def _manage_page(booking: Booking, token: str, *, attendees_form=None, size_form
         attendees_form = AttendeesForm(formdata=None,
                                        attendees="\n".join(a.name for a in booking.attendees))
     if size_form is None:
-        size_form = PartySizeForm(formdata=None, party_size=booking.party_size)
+        size_form = PartySizeForm(formdata=None, party_size=booking.party_size,
+                                  adults=booking.adults, minors=booking.minors,
+                                  makeup=counts_adults_and_minors(booking.slot))
     venue = booking.slot.venue
     response = current_app.make_response((render_template(
         "booking/manage.html", booking=booking, token=token, slot=booking.slot, venue=venue,
@@ -80,10 +83,11 @@ def manage_attendees(reference: str, token: str):
 @bp.route("/manage/<reference>/<token>/party-size", methods=["POST"])
 def manage_party_size(reference: str, token: str):
     booking = _booking_or_404(reference, token)
-    form = PartySizeForm()
+    form = PartySizeForm(makeup=counts_adults_and_minors(booking.slot))
     if form.validate_on_submit():
         try:
-            bookings.change_party_size(db.session, booking, form.party_size.data)
+            bookings.change_party_size(db.session, booking, form.party_size.data,
+                                       PartyMakeup(**form.party_makeup()))
         except BookingError as error:
             show_error(form, error)
         else:

@@ -14,6 +14,7 @@ from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules import versions, workflow
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
+from booking.rules.party_makeup import counts_adults_and_minors
 from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
@@ -141,7 +142,8 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
         contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data or "", party_size=form.party_size.data,
         attendee_names=attendee_names(form), notes=form.notes.data or "",
-        language=current_language(), notify_by=form.notify_by.data or "")
+        language=current_language(), notify_by=form.notify_by.data or "",
+        **form.party_makeup())
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
@@ -149,7 +151,8 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
 @booking_rate_limits.per_phone
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
-    form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
+    form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max,
+                       makeup=counts_adults_and_minors(slot))
     if form.validate_on_submit():
         try:
             booking, token = bookings.book(db.session, _booking_request(slot, form))
