@@ -280,7 +280,7 @@ def test_staff_book_a_study_tour_with_adults_and_minors_and_cannot_override_the_
     booking = db.session.scalar(select(Booking))
     assert (booking.party_size, booking.adults, booking.minors) == (11, 1, 10)
     page = text_of(client.get(f"/staff/bookings/{booking.reference}"))
-    assert "11 人（成人 1 · 学生 10）" in page
+    assert "11 人（成人 1 · 学生 10；占用 11 座）" in page
 
 
 def test_staff_edit_keeps_the_ratio(client, tour, create_booking, staff):

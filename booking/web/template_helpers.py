@@ -27,6 +27,7 @@ from booking.rules.approval import count_pending
 from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.checkin import sees_full_phone
 from booking.rules.identifiers import mask_phone
+from booking.rules.party_makeup import counts_adults_and_minors
 from booking.rules.vocabulary import (
     availability_label,
     channel_label,
@@ -146,6 +147,7 @@ def staff_phone(phone: str, day: date) -> str:
 
 GLOBALS = (staff_link, audit_changes, pass_qr, pending_approval_count, mask_phone, staff_phone,
            localized, current_language, weekday_name, minors_per_adult,
+           counts_adults_and_minors,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
            programme_kind_label, availability_label, weekday_label, few_seats_left,
