@@ -311,6 +311,14 @@ def test_staff_move_into_a_study_tour_needs_the_groups_adults_and_minors(
     assert refused.status_code == 422 and "研学团体请分别填写带队成人人数" in text_of(refused)
     db.session.refresh(untold)
     assert untold.slot_id == course.id
+    short = client.post(f"/staff/bookings/{untold.reference}/move",
+                        data={"slot": tour.id, "adults": "1", "minors": "11"})
+    assert short.status_code == 422 and "11 名学生至少需要 2 名成人" in text_of(short)
+    told = client.post(f"/staff/bookings/{untold.reference}/move",
+                       data={"slot": tour.id, "adults": "2", "minors": "10"})
+    assert told.status_code == 302
+    db.session.refresh(untold)
+    assert (untold.slot_id, untold.adults, untold.minors) == (tour.id, 2, 10)
     other_tour = create_slot(start=time(15, 30), **STUDY_TOUR)
     group, _ = create_booking(tour, 11, adults=1, minors=10)
     app.config["STUDY_TOUR_MINORS_PER_ADULT"] = 9

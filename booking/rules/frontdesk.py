@@ -194,10 +194,12 @@ def edit_booking(session: Session, booking: Booking, edit: BookingEdit, user: St
 def move_booking(session: Session, booking: Booking, new_slot: Slot, user: StaffUser,
                  overrides: StaffOverrides = StaffOverrides(), now: datetime | None = None,
                  on_seats_freed: workflow.SeatsFreed | None = None, *,
+                 makeup: PartyMakeup | None = None,
                  minors_per_adult: int = DEFAULT_MINORS_PER_ADULT) -> Slot:
     """Move the booking to ``new_slot``: its seats there claimed and the old ones released in
     the one transaction, or neither. Returns the old slot (its freed seats go on to its
-    waiting list through ``on_seats_freed``)."""
+    waiting list through ``on_seats_freed``). Into a study tour the group keeps its adults and
+    minors, or staff give them (``makeup``) for a group that had none."""
     now = now or utcnow()
     _require_active(booking)
     _check_overrides(overrides)
@@ -205,12 +207,14 @@ def move_booking(session: Session, booking: Booking, new_slot: Slot, user: Staff
     if new_slot.id == old_slot.id:
         raise BookingError("same_slot", _l("请选择另一个场次。"), status=422, field="slot")
     check_slot_for_staff(session, new_slot, booking.party_size, overrides, now)
-    check_party_makeup(new_slot, booking.party_size, PartyMakeup(booking.adults, booking.minors),
-                       minors_per_adult)
+    if makeup is None or not makeup.given:
+        makeup = PartyMakeup(booking.adults, booking.minors)
+    makeup = check_party_makeup(new_slot, booking.party_size, makeup, minors_per_adult)
     before, seats = _snapshot(booking), booking.seats
     capacity.claim_seats(session, new_slot, seats)
     workflow.transition_booking(session, booking, CHANGEABLE_STATES, now, slot_id=new_slot.id,
-                                reminder_queued_at=None)
+                                reminder_queued_at=None,
+                                **makeup_columns(booking, makeup, booking.party_size))
     capacity.release_seats(session, old_slot, seats)
     session.flush()
     record_change(session, user, "booking.move", booking, before,

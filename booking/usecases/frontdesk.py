@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from booking.models import Booking, Slot, StaffUser, Venue
 from booking.rules import approval, frontdesk, workflow
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
+from booking.rules.party_makeup import PartyMakeup
 from booking.usecases import notifications
 from booking.usecases.policy import limits_policy, minors_per_adult
 from booking.usecases.transaction import use_case
@@ -45,11 +46,12 @@ def edit_booking(session: Session, booking: Booking, edit: BookingEdit, user: St
 
 @use_case
 def move_booking(session: Session, booking: Booking, new_slot: Slot, user: StaffUser,
-                 overrides: StaffOverrides = StaffOverrides()) -> Slot:
+                 overrides: StaffOverrides = StaffOverrides(),
+                 makeup: PartyMakeup | None = None) -> Slot:
     """Move to another session at once (or not at all); the old session's freed seats are
     offered to its queue, and the organisation gets the new date."""
     old_slot = frontdesk.move_booking(session, booking, new_slot, user, overrides,
-                                      on_seats_freed=seats_freed_hook(),
+                                      on_seats_freed=seats_freed_hook(), makeup=makeup,
                                       minors_per_adult=minors_per_adult())
     notifications.queue_booking_mail(session, booking, "moved")
     return old_slot

@@ -129,7 +129,7 @@ def move_booking(reference: str):
         new_slot = db.session.get(Slot, form.slot.data) or abort(404)
         try:
             frontdesk.move_booking(db.session, booking, new_slot, current_user,
-                                   form.overrides())
+                                   form.overrides(), form.makeup())
         except BookingError as error:
             _refused(form, error, "slot")
         else:

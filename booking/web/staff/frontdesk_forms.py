@@ -27,6 +27,7 @@ from wtforms.validators import (
 from booking.i18n import LANGUAGES
 from booking.models import BookingState
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
+from booking.rules.party_makeup import PartyMakeup
 from booking.rules.vocabulary import ORGANISATION_KIND_LABELS, state_label
 from booking.web.input_guard import MAX_URL_INT
 from booking.web.public.forms import _credit_code, _mobile, _strip
@@ -121,6 +122,12 @@ class MoveBookingForm(OverrideFields, FlaskForm):
                        validators=[InputRequired(_l("请选择场次。")),
                                    NumberRange(min=1, max=MAX_URL_INT,
                                                message=_l("请选择场次。"))])
+    # Only for a group moving into a study tour without its adults and minors on record.
+    adults = ContactFields.adults
+    minors = ContactFields.minors
+
+    def makeup(self) -> PartyMakeup:
+        return PartyMakeup(self.adults.data, self.minors.data)
 
 
 class StaffCancelForm(FlaskForm):
