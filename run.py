@@ -71,9 +71,14 @@ def _default_config(instance_path: Path) -> dict:
         # Pending bookings not approved within this many hours lapse (expire-pending); 0: never.
         "PENDING_APPROVAL_HOURS": 72,
         # Per contact (organisation or phone) at one venue; BOOKING_LIMITS_BY_VENUE overrides
-        # by venue code, e.g. {"KZM": {"upcoming": 3}}. 0 switches a limit off.
+        # by venue code, e.g. {"KZM": {"upcoming": 3}}, and BOOKING_LIMITS_BY_PROGRAMME by
+        # programme code over that, e.g. {"youth-study-tour": {"seats_per_day": 60}}.
+        # 0 switches a limit off.
         "BOOKING_LIMITS": {"upcoming": 6, "seats_per_day": 150},
         "BOOKING_LIMITS_BY_VENUE": {},
+        "BOOKING_LIMITS_BY_PROGRAMME": {},
+        # Study tours: one adult per this many minors (booking/rules/party_makeup.py); 0: off.
+        "STUDY_TOUR_MINORS_PER_ADULT": 10,
         # Booking creation (form, API, waiting list) per client address and per contact phone.
         "BOOKING_RATE_LIMIT": "5 per minute;30 per hour;100 per day",
         "BOOKING_PHONE_RATE_LIMIT": "10 per day",

@@ -29,6 +29,7 @@ from booking.models import (
 from booking.models.db import db
 from booking.rules.approval import approve_booking
 from booking.rules.checkin import check_in_group, complete_session, mark_no_show, set_attendance
+from booking.rules.party_makeup import fewest_adults
 from booking.rules.workflow import (
     BookingRequest,
     OrganisationDetails,
@@ -316,7 +317,8 @@ def _book_upcoming_session(session: Session, slot: Slot, rng: random.Random) -> 
                     contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
                     contact_phone=f"139{rng.randint(0, 99999999):08d}", party_size=party_size,
                     attendee_names=[rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
-                                    for _ in range(party_size)]), now=booked_at)
+                                    for _ in range(party_size)],
+                    **fewest_adults(slot, party_size)), now=booked_at)
         except BookingError:  # e.g. a holiday narrowed the booking window: skip the group
             continue
         if booking.is_pending and rng.random() < 0.5:
@@ -340,7 +342,8 @@ def _visit_past_session(session: Session, slot: Slot, rng: random.Random, today,
                     slot_id=slot.id, organisation=OrganisationDetails(name=name, kind=kind),
                     contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
                     contact_phone=f"139{rng.randint(0, 99999999):08d}",
-                    party_size=party_size, attendee_names=names), now=booked_at)
+                    party_size=party_size, attendee_names=names,
+                    **fewest_adults(slot, party_size)), now=booked_at)
         except BookingError:  # e.g. a holiday week narrowed the booking window: skip the group
             continue
         if booking.is_pending:

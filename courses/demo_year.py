@@ -22,6 +22,7 @@ from booking.errors import BookingError
 from booking.models import Booking, OfflineVisit, OrganisationKind, Slot
 from booking.rules.approval import approve_booking
 from booking.rules.checkin import check_in_group, complete_session, mark_no_show, set_attendance
+from booking.rules.party_makeup import fewest_adults
 from booking.rules.workflow import BookingRequest, OrganisationDetails, create_booking
 from courses.models import Course, CourseSession, Lecturer
 from courses.rules.issuing import issue_certificates
@@ -159,7 +160,7 @@ def _book(session: Session, course: Course, lecturer: Lecturer | None, day: date
             booking, _ = create_booking(session, BookingRequest(
                 slot_id=slot.id, organisation=OrganisationDetails(*organisation),
                 contact_name="王建国", contact_phone="13900001234", party_size=people,
-                attendee_names=names), now=booked_at)
+                attendee_names=names, **fewest_adults(slot, people)), now=booked_at)
     except BookingError:
         return None
     if booking.is_pending:

@@ -42,6 +42,16 @@
 # Waiting-list offers hold seats this long before moving on to the next entry.
 # WAITLIST_OFFER_HOURS = 24
 
+# Per contact (organisation or phone) at one venue: open bookings and seats a day (0: off);
+# overridden per venue code, and per programme code over the venue's (README, "Booking abuse
+# controls").
+# BOOKING_LIMITS = {"upcoming": 6, "seats_per_day": 150}
+# BOOKING_LIMITS_BY_VENUE = {"KZM": {"upcoming": 3}}
+# BOOKING_LIMITS_BY_PROGRAMME = {"youth-study-tour": {"seats_per_day": 300}}
+
+# Study tours: one accompanying adult per this many minors (0: not enforced).
+# STUDY_TOUR_MINORS_PER_ADULT = 10
+
 # No-show policy: this many no-shows within the window suspend an organisation.
 # NO_SHOW_LIMIT = 3
 # NO_SHOW_WINDOW_DAYS = 90

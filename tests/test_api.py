@@ -73,7 +73,7 @@ def test_slots_list_every_field_with_local_times(client, create_slot):
     assert response.status_code == 200
     [listed] = response.get_json()["slots"]
     assert listed == {
-        "id": slot.id, "venue": "LBC", "programme": "liushuai-spirit",
+        "id": slot.id, "venue": "LBC", "programme": "liushuai-spirit", "kind": "themed_course",
         "title": "学习百年党史 感悟刘帅精神",
         "starts_at": f"{slot.day.isoformat()}T09:00:00+08:00",
         "ends_at": f"{slot.day.isoformat()}T10:30:00+08:00",

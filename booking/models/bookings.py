@@ -102,6 +102,10 @@ class Booking(db.Model):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     party_size: Mapped[int] = mapped_column(Integer)
+    # A study tour's party split into adults (teachers, leaders) and minors (pupils): their
+    # sum is the party size (booking.rules.party_makeup). None for other programmes.
+    adults: Mapped[int | None] = mapped_column(Integer)
+    minors: Mapped[int | None] = mapped_column(Integer)
     seats: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[BookingState] = mapped_column(enum_column(BookingState), index=True)
     contact_name: Mapped[str] = mapped_column(String(60))
@@ -194,6 +198,8 @@ class WaitlistEntry(db.Model):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     party_size: Mapped[int] = mapped_column(Integer)
+    adults: Mapped[int | None] = mapped_column(Integer)  # as Booking.adults / minors
+    minors: Mapped[int | None] = mapped_column(Integer)
     seats_held: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[WaitlistState] = mapped_column(enum_column(WaitlistState),
                                                  default=WaitlistState.WAITING, index=True)

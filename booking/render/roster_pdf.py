@@ -41,6 +41,15 @@ class RosterGroup:
     arrived: int | None         # None until checked in: left blank to fill in by hand
     state: str                  # display text, e.g. 已确认
     notes: str = ""
+    adults: int | None = None   # a study tour's adults and minors (None elsewhere)
+    minors: int | None = None
+
+    @property
+    def makeup_text(self) -> str:
+        """``3+22`` (adults+minors) for a study tour, else empty."""
+        if self.adults is None or self.minors is None:
+            return ""
+        return f"{self.adults}+{self.minors}"
 
 
 @dataclass
@@ -170,6 +179,13 @@ def _cell(text, style: ParagraphStyle = CELL, wrap: bool = False):
     return Paragraph(paragraph_markup(text, SANS), style)
 
 
+def _size(group: RosterGroup):
+    if not group.makeup_text:
+        return str(group.party_size)
+    return Paragraph(f'{group.party_size}<br/><font size="6.5">{group.makeup_text}</font>',
+                     CELL_CENTRE)
+
+
 def _session_table(session: RosterSession) -> Table:
     equipment = "、".join(e for e in session.equipment or () if e) or "—"
     header = (f"{_m(session.starts_at_text)}–{_m(session.ends_at_text)}{SEP}{_m(session.title)}"
@@ -178,12 +194,14 @@ def _session_table(session: RosterSession) -> Table:
               f"设备 Equipment: {_m(equipment)}"
               f"{SEP}座位 Seats: {session.seats_taken}/{session.capacity}"
               f"（{len(session.groups)} 团体 groups）")
+    if any(g.makeup_text for g in session.groups):
+        header += f"{SEP}人数下注 成人+学生 Size below: adults+minors"
     rows: list[list] = [[Paragraph(header, SESSION)] + [""] * (len(COLUMNS) - 1),
                         [Paragraph(h, HEAD) for h, _ in COLUMNS]]
     for g in session.groups:
         rows.append([
             _cell(g.reference), _cell(g.organisation, wrap=True), _cell(g.contact_name, wrap=True),
-            _cell(g.contact_phone), str(g.party_size), _text(g.arrived), _cell(g.state),
+            _cell(g.contact_phone), _size(g), _text(g.arrived), _cell(g.state),
             _cell(g.notes, wrap=True) if g.notes else "", TickBox(),
         ])
     style = [

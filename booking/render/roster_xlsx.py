@@ -20,7 +20,8 @@ from booking.render.roster_pdf import RosterDay
 COLUMNS = [
     ("时间 Time", 13), ("场次 Session", 30), ("教室 Room", 12), ("讲解 Guide", 11),
     ("设备 Equipment", 16), ("座位 Seats", 10), ("编号 Ref.", 13), ("单位 Organisation", 34),
-    ("联系人 Contact", 12), ("电话 Phone", 14), ("人数 Size", 8), ("已到 Arrived", 9),
+    ("联系人 Contact", 12), ("电话 Phone", 14), ("人数 Size", 8),
+    ("成人+学生 Adults+minors", 10), ("已到 Arrived", 9),
     ("状态 State", 10), ("备注 Notes", 30), ("签到 ✓", 7),
 ]
 HEADER_ROW = 5
@@ -62,17 +63,18 @@ def render_roster_xlsx(day: RosterDay) -> bytes:
         for group in groups:
             row += 1
             if group is None:
-                values = session_cells + ["", "暂无预约 No bookings"] + [""] * 7
+                values = session_cells + ["", "暂无预约 No bookings"] + [""] * 8
             else:
                 values = session_cells + [
                     group.reference, group.organisation, group.contact_name,
                     group.contact_phone or "",    # text, so no leading digit is lost
-                    group.party_size, group.arrived, group.state, group.notes or "", "",
+                    group.party_size, group.makeup_text, group.arrived, group.state,
+                    group.notes or "", "",
                 ]
             for col, value in enumerate(values, start=1):
                 cell = sheet.cell(row=row, column=col, value=safe_cell(value))
                 cell.border = _BORDER
-                cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 8, 14))
+                cell.alignment = Alignment(vertical="top", wrap_text=col in (2, 8, 15))
             sheet.cell(row=row, column=10).number_format = "@"
 
     sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)

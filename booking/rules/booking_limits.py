@@ -9,13 +9,17 @@ against a new one when either matches. Per venue:
 - ``seats_per_day``: at most this many seats on one day (active and checked-in bookings).
 
 0 switches a limit off. Limits come from ``BOOKING_LIMITS`` in the config, overridden per
-venue code by ``BOOKING_LIMITS_BY_VENUE`` (README, "Booking abuse controls"), and per
-organisation by staff on its page (``Organisation.limit_upcoming`` / ``limit_seats_per_day``;
-None keeps the venue's). The same check guards the booking form, the API and the waiting list.
+venue code by ``BOOKING_LIMITS_BY_VENUE``, per programme code (``Slot.programme``, the
+course's code) by ``BOOKING_LIMITS_BY_PROGRAMME`` over that, and per organisation by
+staff on its page (``Organisation.limit_upcoming`` / ``limit_seats_per_day``; None keeps
+the others) over all (README, "Booking abuse controls"). A programme's limits change the
+figures a booking of it is held to, not what is counted: the contact's bookings at the
+venue, whatever their programme. The same check guards the booking form, the API, the
+waiting list and staff booking for a group (unless staff override it, with a reason).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -45,32 +49,37 @@ class BookingLimits:
     seats_per_day: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class LimitsPolicy:
-    """The limits of every venue: a default, and overrides by venue code."""
+    """The limits everywhere: a default, overrides by venue code, and overrides by programme
+    code over the venue's (each a partial dict of ``upcoming`` / ``seats_per_day``)."""
 
-    default: BookingLimits = BookingLimits()
-    by_venue: tuple[tuple[str, BookingLimits], ...] = ()
+    default: dict = field(default_factory=dict)
+    by_venue: dict = field(default_factory=dict)
+    by_programme: dict = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config) -> LimitsPolicy:
-        base = config.get("BOOKING_LIMITS") or {}
+        return cls(dict(config.get("BOOKING_LIMITS") or {}),
+                   dict(config.get("BOOKING_LIMITS_BY_VENUE") or {}),
+                   dict(config.get("BOOKING_LIMITS_BY_PROGRAMME") or {}))
 
-        def limits(values: dict) -> BookingLimits:
-            merged = {**base, **values}
-            return BookingLimits(upcoming=int(merged.get("upcoming", 0)),
-                                 seats_per_day=int(merged.get("seats_per_day", 0)))
-        return cls(limits({}), tuple((code, limits(values)) for code, values in
-                                     (config.get("BOOKING_LIMITS_BY_VENUE") or {}).items()))
-
-    def for_venue(self, code: str) -> BookingLimits:
-        return dict(self.by_venue).get(code, self.default)
+    def for_slot(self, slot: Slot) -> BookingLimits:
+        """The limits a booking of ``slot`` is held to: its programme's, over its venue's."""
+        return _limits({**self.default, **self.by_venue.get(slot.venue.code, {}),
+                        **self.by_programme.get(slot.programme or "", {})})
 
 
-def limits_for(policy: LimitsPolicy, venue_code: str,
+def _limits(values: dict) -> BookingLimits:
+    return BookingLimits(upcoming=int(values.get("upcoming", 0)),
+                         seats_per_day=int(values.get("seats_per_day", 0)))
+
+
+def limits_for(policy: LimitsPolicy, slot: Slot,
                organisation: Organisation | None) -> BookingLimits:
-    """The venue's limits, with the organisation's own where staff set one."""
-    limits = policy.for_venue(venue_code)
+    """The slot's limits (programme over venue), with the organisation's own where staff set
+    one."""
+    limits = policy.for_slot(slot)
     if organisation is None:
         return limits
     return BookingLimits(
@@ -86,7 +95,7 @@ def check_booking_limits(session: Session, slot: Slot, organisation_id: int, pho
     """Refuse a booking (or a place on the waiting list) past the venue's limits."""
     if policy is None:
         return
-    limits = limits_for(policy, slot.venue.code, session.get(Organisation, organisation_id))
+    limits = limits_for(policy, slot, session.get(Organisation, organisation_id))
     phone = normalise_phone(phone)
     same_contact = or_(Booking.organisation_id == organisation_id, Booking.contact_phone == phone)
     at_venue = (Booking.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)

@@ -167,7 +167,8 @@ def roster_day(plan: DayPlan, now: datetime | None = None,
                 reference=g.booking.display_reference, organisation=g.booking.organisation.name,
                 contact_name=g.booking.contact_name, contact_phone=phone(g.booking.contact_phone),
                 party_size=g.booking.party_size, arrived=g.booking.arrived_count,
-                state=roster_state_label(g.booking.state), notes=g.booking.notes)
+                state=roster_state_label(g.booking.state), notes=g.booking.notes,
+                adults=g.booking.adults, minors=g.booking.minors)
                 for g in item.groups]))
     return RosterDay(venue=venue.name, date_text=format_date(plan.day, "full"),
                      daily_cap=plan.daily_cap, booked_total=plan.booked_total,

@@ -37,6 +37,7 @@ from booking.rules import capacity, tokens
 from booking.rules.booking_limits import LimitsPolicy, check_booking_limits
 from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
+from booking.rules.party_makeup import NOT_GIVEN, PartyMakeup, check_party_makeup
 from booking.rules.workflow import (
     BookingRequest,
     OrganisationDetails,
@@ -61,6 +62,8 @@ class WaitlistRequest:
     contact_email: str = ""
     language: str = "zh"
     notify_by: str = ""  # as BookingRequest.notify_by
+    adults: int | None = None  # as BookingRequest.adults / minors
+    minors: int | None = None
 
 
 @dataclass
@@ -98,16 +101,17 @@ def _change_state(session: Session, entry: WaitlistEntry, expected: WaitlistStat
     return changed.rowcount == 1
 
 
-def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest,
-                  now: datetime | None = None,
-                  limits: LimitsPolicy | None = None) -> tuple[WaitlistEntry, str]:
+def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest, now: datetime | None = None,
+                  limits: LimitsPolicy | None = None, minors_per_adult: int = 10) -> tuple[WaitlistEntry, str]:
     """Queue a group for a slot it cannot book now. Returns the entry and its secret token.
 
-    Only for a slot that is otherwise bookable (open, in the booking window, party size within
-    its bounds) and cannot take the party now, because the slot or the day is full.
+    Only for a slot that is otherwise bookable (open, in the booking window, party size within its
+    bounds, a study tour's adults and minors in ratio) and cannot take the party now (full).
     """
     now = now or utcnow()
     check_slot_bookable(session, slot, request.party_size, now)
+    makeup = check_party_makeup(slot, request.party_size,
+                                PartyMakeup(request.adults, request.minors), minors_per_adult)
     if _free_seats(session, slot) >= request.party_size:
         raise BookingError("seats_available",
                            _l("该场次还有足够的余位，请直接预约。"), field="party_size")
@@ -123,7 +127,8 @@ def join_waitlist(session: Session, slot: Slot, request: WaitlistRequest,
         raise BookingError("already_waiting", _l("贵单位已在该场次的候补名单中。"))
     token = tokens.new_secret()
     entry = WaitlistEntry(
-        slot=slot, organisation=organisation, party_size=request.party_size, seats_held=0,
+        slot=slot, organisation=organisation, party_size=request.party_size,
+        adults=makeup.adults, minors=makeup.minors, seats_held=0,
         state=WaitlistState.WAITING, contact_name=" ".join(request.contact_name.split()),
         contact_phone=normalise_phone(request.contact_phone),
         contact_email=(request.contact_email or "").strip(), language=request.language,
@@ -221,11 +226,13 @@ def offer_to_queue(hold_hours: float,
 
 
 def accept_offer(session: Session, entry_token: str,
-                 now: datetime | None = None) -> tuple[Booking, str]:
+                 now: datetime | None = None,
+                 minors_per_adult: int = 10) -> tuple[Booking, str]:
     """Turn an open offer into a booking for the held seats. Returns it and its manage token.
 
     The seats were claimed when they were offered; they are handed over, not claimed again.
-    The booking is pending when the slot's programme needs staff approval.
+    The booking is pending when the slot's programme needs staff approval. A study tour's
+    adults and minors must still keep the ratio (an entry from before they were kept: as is).
     """
     now = now or utcnow()
     entry = find_entry_by_token(session, entry_token)
@@ -243,13 +250,15 @@ def accept_offer(session: Session, entry_token: str,
     organisation = entry.organisation
     check_may_book(session, organisation, entry.contact_phone, slot,
                    local_today(now, slot.venue.tz))
+    makeup = PartyMakeup(entry.adults, entry.minors)
+    makeup = check_party_makeup(slot, entry.seats_held, makeup, minors_per_adult) if makeup.given else NOT_GIVEN
     request = BookingRequest(
         slot_id=slot.id, organisation=OrganisationDetails(organisation.name, organisation.kind,
                                                           organisation.credit_code),
         contact_name=entry.contact_name, contact_phone=entry.contact_phone,
         party_size=entry.seats_held, contact_email=entry.contact_email,
         language=entry.language, notify_by=entry.notify_by)
-    booking, manage_token = record_booking(session, slot, organisation, request, [], now)
+    booking, manage_token = record_booking(session, slot, organisation, request, [], now, makeup)
     if not _change_state(session, entry, WaitlistState.OFFERED, state=WaitlistState.ACCEPTED,
                          seats_held=0, booking_id=booking.id):
         raise BookingError("no_offer", _l("目前没有为您保留的名额。"))

@@ -34,6 +34,13 @@ from booking.rules import capacity, eligibility, opening, tokens, working_days
 from booking.rules.booking_limits import LimitsPolicy, check_booking_limits
 from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
+from booking.rules.party_makeup import (
+    DEFAULT_MINORS_PER_ADULT,
+    NOT_GIVEN,
+    PartyMakeup,
+    check_party_makeup,
+    makeup_columns,
+)
 
 MAX_ATTENDEE_NAME = 60
 
@@ -64,6 +71,12 @@ class BookingRequest:
     notes: str = ""
     language: str = "zh"
     notify_by: str = ""  # "sms", "email", "both"; "" = the default (booking.rules.channels)
+    adults: int | None = None  # a study tour's adults and minors (booking.rules.party_makeup)
+    minors: int | None = None
+
+    @property
+    def makeup(self) -> PartyMakeup:
+        return PartyMakeup(self.adults, self.minors)
 
 
 def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | None = None,
@@ -168,9 +181,11 @@ def _unused_reference(connection) -> str:
 
 def create_booking(session: Session, request: BookingRequest,
                    now: datetime | None = None,
-                   limits: LimitsPolicy | None = None) -> tuple[Booking, str]:
-    """Book seats for a group, within the venue's ``limits`` per contact. Returns the booking
-    and its manage token (shown once)."""
+                   limits: LimitsPolicy | None = None,
+                   minors_per_adult: int = DEFAULT_MINORS_PER_ADULT) -> tuple[Booking, str]:
+    """Book seats for a group, within the venue's ``limits`` per contact (and, on a study
+    tour, with an adult per ``minors_per_adult`` minors). Returns the booking and its manage
+    token (shown once)."""
     now = now or utcnow()
     found = session.execute(
         select(Slot, VenueDay).options(joinedload(Slot.venue))
@@ -180,6 +195,7 @@ def create_booking(session: Session, request: BookingRequest,
         raise NotFound(_l("该场次不存在。"))
     slot, venue_day = found  # one query: the hot path of every booking
     check_slot_bookable(session, slot, request.party_size, now, override=venue_day)
+    makeup = check_party_makeup(slot, request.party_size, request.makeup, minors_per_adult)
     names = clean_names(request.attendee_names, request.party_size)
     organisation = find_or_create_organisation(session, request.organisation)
     check_may_book(session, organisation, request.contact_phone, slot,
@@ -187,14 +203,15 @@ def create_booking(session: Session, request: BookingRequest,
     check_booking_limits(session, slot, organisation.id, request.contact_phone,
                          request.party_size, limits, now)
     capacity.claim_seats(session, slot, request.party_size)
-    return record_booking(session, slot, organisation, request, names, now)
+    return record_booking(session, slot, organisation, request, names, now, makeup)
 
 
 def record_booking(session: Session, slot: Slot, organisation: Organisation,
                    request: BookingRequest, names: list[str],
-                   now: datetime) -> tuple[Booking, str]:
+                   now: datetime, makeup: PartyMakeup = NOT_GIVEN) -> tuple[Booking, str]:
     """Insert the booking for ``request.party_size`` seats the caller already holds in
-    ``slot`` (just claimed, or handed over by a waiting-list offer). Checks nothing.
+    ``slot`` (just claimed, or handed over by a waiting-list offer), with the ``makeup``
+    :func:`check_party_makeup` returned. Checks nothing.
 
     Returns the booking and its manage token (shown once).
     """
@@ -207,7 +224,8 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
         reference=_unused_reference(connection), manage_token_hash=tokens.hash_secret(token),
         pass_code=tokens.new_pass_code(),
         slot_id=slot.id, organisation_id=organisation.id, party_size=request.party_size,
-        seats=request.party_size, state=state, contact_name=request.contact_name.strip(),
+        adults=makeup.adults, minors=makeup.minors, seats=request.party_size, state=state,
+        contact_name=request.contact_name.strip(),
         contact_phone=normalise_phone(request.contact_phone),
         contact_email=(request.contact_email or "").strip(), notes=(request.notes or "").strip(),
         language=request.language, created_at=now, updated_at=now,
@@ -323,8 +341,11 @@ def cancel_booking(session: Session, booking: Booking, now: datetime | None = No
 
 def change_party_size(session: Session, booking: Booking, party_size: int,
                       now: datetime | None = None,
-                      on_seats_freed: SeatsFreed | None = None) -> None:
-    """Lower the party size (raising it would need new seats: book again instead).
+                      on_seats_freed: SeatsFreed | None = None, *,
+                      makeup: PartyMakeup = NOT_GIVEN,
+                      minors_per_adult: int = DEFAULT_MINORS_PER_ADULT) -> None:
+    """Lower the party size (raising it would need new seats: book again instead); a study
+    tour gives its new ``makeup``, which must keep the ratio.
 
     The seats given back reach the waiting list through ``on_seats_freed``, as in
     :func:`cancel_booking`.
@@ -341,9 +362,10 @@ def change_party_size(session: Session, booking: Booking, party_size: int,
     if len(booking.attendees) > party_size:
         raise BookingError("too_many_attendees", _l("请先从名单中删除多出的人员。"),
                            status=422, field="party_size")
+    makeup = check_party_makeup(booking.slot, party_size, makeup, minors_per_adult)
     freed = booking.party_size - party_size
     transition_booking(session, booking, CHANGEABLE_STATES, now, party_size=party_size,
-                       seats=party_size)
+                       seats=party_size, **makeup_columns(booking, makeup, party_size))
     capacity.release_seats(session, booking.slot, freed)
     session.flush()
     if freed and on_seats_freed is not None:

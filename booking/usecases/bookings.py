@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -17,26 +16,23 @@ from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.models import Booking
 from booking.rules import idempotency, workflow
-from booking.rules.booking_limits import LimitsPolicy
+from booking.rules.party_makeup import NOT_GIVEN, PartyMakeup
 from booking.usecases import letters, notifications
+from booking.usecases.policy import limits_policy, minors_per_adult
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
 
 log = logging.getLogger(__name__)
 
 
-def limits_policy() -> LimitsPolicy:
-    """The venues' limits per contact (BOOKING_LIMITS, BOOKING_LIMITS_BY_VENUE)."""
-    return LimitsPolicy.from_config(current_app.config)
-
-
 @use_case
 def book(session: Session, request: workflow.BookingRequest,
          letter: bytes | None = None) -> tuple[Booking, str]:
-    """Book seats within the venue's limits per contact, with the introduction letter when
-    one is sent (a bad letter refuses the whole booking); the "received" or "confirmed" mail
-    carries the manage link."""
-    booking, token = workflow.create_booking(session, request, limits=limits_policy())
+    """Book seats within the limits per contact (and a study tour's ratio), with the
+    introduction letter when one is sent (a bad letter refuses the whole booking); the
+    "received" or "confirmed" mail carries the manage link."""
+    booking, token = workflow.create_booking(session, request, limits=limits_policy(),
+                                             minors_per_adult=minors_per_adult())
     if letter is not None:
         letters.store_letter(session, booking, letter)
     notifications.queue_new_booking_mail(session, booking, token)
@@ -56,9 +52,12 @@ def replace_attendees(session: Session, booking: Booking, names: list[str]) -> N
 
 
 @use_case
-def change_party_size(session: Session, booking: Booking, party_size: int) -> None:
-    """Lower the party size; the seats given back go to the waiting list."""
-    workflow.change_party_size(session, booking, party_size, on_seats_freed=seats_freed_hook())
+def change_party_size(session: Session, booking: Booking, party_size: int,
+                      makeup: PartyMakeup = NOT_GIVEN) -> None:
+    """Lower the party size (a study tour: with its adults and minors); the seats given back
+    go to the waiting list."""
+    workflow.change_party_size(session, booking, party_size, on_seats_freed=seats_freed_hook(),
+                               makeup=makeup, minors_per_adult=minors_per_adult())
 
 
 @use_case
@@ -109,7 +108,8 @@ def book_once(session: Session, request: workflow.BookingRequest, key: str, fing
         return StoredAnswer(claim.status_code, claim.body, replayed=True)
     try:
         with session.begin_nested():  # a refusal undoes the rule's writes, not the claim
-            booking, token = workflow.create_booking(session, request, limits=limits_policy())
+            booking, token = workflow.create_booking(session, request, limits=limits_policy(),
+                                                     minors_per_adult=minors_per_adult())
             notifications.queue_new_booking_mail(session, booking, token)
         answer = StoredAnswer(201, answer_created(booking, token))
         stored = answer_replayed(booking) if answer_replayed else answer.body

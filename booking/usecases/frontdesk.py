@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from booking.models import Booking, Slot, StaffUser, Venue
 from booking.rules import approval, frontdesk, workflow
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
+from booking.rules.party_makeup import PartyMakeup
 from booking.usecases import notifications
+from booking.usecases.policy import limits_policy, minors_per_adult
 from booking.usecases.transaction import use_case
 from booking.usecases.waitlist import seats_freed_hook
 
@@ -23,9 +25,11 @@ from booking.usecases.waitlist import seats_freed_hook
 @use_case
 def book_on_behalf(session: Session, request: workflow.BookingRequest, user: StaffUser,
                    overrides: StaffOverrides = StaffOverrides()) -> tuple[Booking, str]:
-    """Book for a group by phone or at the desk; the organisation gets the usual mail with
-    its manage link."""
-    booking, token = frontdesk.book_on_behalf(session, request, user, overrides)
+    """Book for a group by phone or at the desk (within the per-contact limits unless
+    overridden); the organisation gets the usual mail with its manage link."""
+    booking, token = frontdesk.book_on_behalf(session, request, user, overrides,
+                                              limits=limits_policy(),
+                                              minors_per_adult=minors_per_adult())
     notifications.queue_new_booking_mail(session, booking, token)
     return booking, token
 
@@ -36,17 +40,19 @@ def edit_booking(session: Session, booking: Booking, edit: BookingEdit, user: St
     """Staff correct a booking; seats given back go to the waiting list; the organisation
     is told what the booking now says."""
     frontdesk.edit_booking(session, booking, edit, user, overrides,
-                           on_seats_freed=seats_freed_hook())
+                           on_seats_freed=seats_freed_hook(), minors_per_adult=minors_per_adult())
     notifications.queue_booking_mail(session, booking, "changed")
 
 
 @use_case
 def move_booking(session: Session, booking: Booking, new_slot: Slot, user: StaffUser,
-                 overrides: StaffOverrides = StaffOverrides()) -> Slot:
+                 overrides: StaffOverrides = StaffOverrides(),
+                 makeup: PartyMakeup | None = None) -> Slot:
     """Move to another session at once (or not at all); the old session's freed seats are
     offered to its queue, and the organisation gets the new date."""
     old_slot = frontdesk.move_booking(session, booking, new_slot, user, overrides,
-                                      on_seats_freed=seats_freed_hook())
+                                      on_seats_freed=seats_freed_hook(), makeup=makeup,
+                                      minors_per_adult=minors_per_adult())
     notifications.queue_booking_mail(session, booking, "moved")
     return old_slot
 

@@ -14,8 +14,8 @@ from booking.clock import utcnow
 from booking.models import Booking, Slot, StaffUser, WaitlistEntry, WaitlistState
 from booking.rules import waitlist
 from booking.rules.audit import record_change
-from booking.rules.booking_limits import LimitsPolicy
 from booking.usecases import notifications
+from booking.usecases.policy import limits_policy, minors_per_adult
 from booking.usecases.transaction import use_case
 
 
@@ -41,7 +41,8 @@ def _expire_due(session: Session, slot: Slot | None = None) -> waitlist.ExpiryRe
 def join(session: Session, slot: Slot, request: waitlist.WaitlistRequest
          ) -> tuple[WaitlistEntry, str]:
     _expire_due(session, slot)
-    return waitlist.join_waitlist(session, slot, request, limits=LimitsPolicy.from_config(current_app.config))
+    return waitlist.join_waitlist(session, slot, request, limits=limits_policy(),
+                                  minors_per_adult=minors_per_adult())
 
 
 @dataclass
@@ -62,7 +63,7 @@ def accept_offer(session: Session, token: str) -> Acceptance:
     if entry.state is WaitlistState.OFFERED and entry.offer_expires_at <= utcnow():
         _expire_due(session, entry.slot)
         return Acceptance(expired=entry)
-    booking, manage_token = waitlist.accept_offer(session, token, utcnow())
+    booking, manage_token = waitlist.accept_offer(session, token, utcnow(), minors_per_adult())
     notifications.queue_new_booking_mail(session, booking, manage_token)
     return Acceptance(booking=booking, manage_token=manage_token)
 

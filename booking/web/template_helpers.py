@@ -28,6 +28,7 @@ from booking.rules.availability import FEW_LEFT_SHARE, few_seats_left
 from booking.rules.checkin import sees_full_phone
 from booking.rules.identifiers import mask_phone
 from booking.rules.letters import letter_type_of
+from booking.rules.party_makeup import counts_adults_and_minors
 from booking.rules.vocabulary import (
     availability_label,
     channel_label,
@@ -41,6 +42,7 @@ from booking.rules.vocabulary import (
     state_label,
     weekday_label,
 )
+from booking.usecases.policy import minors_per_adult
 
 
 def staff_link(endpoint: str, **values) -> str | None:
@@ -136,7 +138,8 @@ def file_size(size: int | None) -> str:
 
 GLOBALS = (staff_link, letter_label, file_size, audit_sentence, pass_qr, pending_approval_count,
            mask_phone, staff_phone,
-           localized, current_language, weekday_name,
+           localized, current_language, weekday_name, minors_per_adult,
+           counts_adults_and_minors,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,
            programme_kind_label, availability_label, weekday_label, few_seats_left,

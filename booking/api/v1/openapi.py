@@ -76,13 +76,16 @@ SCHEMAS = {
     },
     "Slot": {
         "type": "object", "additionalProperties": False,
-        "required": ["id", "venue", "programme", "title", "starts_at", "ends_at", "capacity",
+        "required": ["id", "venue", "programme", "kind", "title", "starts_at", "ends_at", "capacity",
                      "seats_left", "party_size_min", "party_size_max", "requires_approval",
                      "bookable", "unavailable_reason"],
         "properties": {
             "id": {"type": "integer"},
             "venue": {"type": "string", "description": "Venue code, e.g. `LBC`."},
             "programme": {"type": ["string", "null"], "description": "Programme code."},
+            "kind": {"type": ["string", "null"], "enum": [*PROGRAMME_KIND_NAMES, None],
+                     "description": "Programme kind. A `study_tour` is booked with `adults` and "
+                     "`minors` (see BookingCreate)."},
             "title": {"type": "string"},
             "starts_at": DATE_TIME, "ends_at": DATE_TIME,
             "capacity": {"type": "integer", "minimum": 1},
@@ -139,6 +142,17 @@ SCHEMAS = {
             "party_size": {"type": "integer", "minimum": 1, "maximum": MAX_PARTY_SIZE,
                            "description": "Must also fit the programme's group size bounds "
                            "(else 422 `party_size`)."},
+            "adults": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_PARTY_SIZE,
+                       "description": "Study tours (slot `kind` `study_tour`) only, and "
+                       "required there with `minors`: the adults (teachers, leaders) in the "
+                       "party. `adults` + `minors` must equal `party_size` (else 422 "
+                       "`makeup_sum`), and there must be one adult per "
+                       "`STUDY_TOUR_MINORS_PER_ADULT` minors, default 10, rounded up (else "
+                       "422 `adult_ratio`, whose message names the adults needed); missing: "
+                       "422 `makeup_required`. Ignored for other programmes."},
+            "minors": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_PARTY_SIZE,
+                       "description": "Study tours only: the minors (pupils) in the party; "
+                       "see `adults`."},
             "attendees": {"type": "array", "maxItems": MAX_ATTENDEES,
                           "items": {"type": "string", "maxLength": MAX_ATTENDEE_NAME},
                           "description": "Attendee names; may be empty and filled in later. "
@@ -171,7 +185,7 @@ SCHEMAS = {
     },
     "Booking": {
         "type": "object", "additionalProperties": False,
-        "required": ["reference", "status", "slot", "party_size", "seats", "organisation",
+        "required": ["reference", "status", "slot", "party_size", "adults", "minors", "seats", "organisation",
                      "contact", "attendees", "notes", "language", "created_at", "updated_at"],
         "properties": {
             "reference": REFERENCE,
@@ -183,6 +197,10 @@ SCHEMAS = {
                                "venue": {"type": "string"},
                                "starts_at": DATE_TIME, "ends_at": DATE_TIME}},
             "party_size": {"type": "integer", "minimum": 1},
+            "adults": {"type": ["integer", "null"], "minimum": 0,
+                       "description": "A study tour's adults; null for other programmes."},
+            "minors": {"type": ["integer", "null"], "minimum": 0,
+                       "description": "A study tour's minors; null for other programmes."},
             "seats": {"type": "integer", "minimum": 0,
                       "description": "Seats held now (0 once cancelled)."},
             "organisation": {
@@ -286,8 +304,12 @@ PATHS = {
             "413": _error("Body too large (`payload_too_large`)."),
             "415": _error("Not sent as application/json (`unsupported_media_type`)."),
             "422": _error("Invalid body (`validation`, with `fields`), party size outside "
-                          "the programme's bounds (`party_size`), more names than people "
-                          "(`too_many_attendees`), or `idempotency_key_reused`."),
+                          "the programme's bounds (`party_size`), a study tour's adults and "
+                          "minors missing, not adding up or short of adults "
+                          "(`makeup_required`, `makeup_sum`, `adult_ratio`), too many bookings "
+                          "or seats for one contact (`too_many_bookings`, `too_many_seats`), "
+                          "more names than people (`too_many_attendees`), or "
+                          "`idempotency_key_reused`."),
             "428": _error("Past the soft threshold of booking attempts: no `Altcha` header "
                           "(`challenge_required`), or a solution that is forged, expired, "
                           "wrong or already used (`challenge_invalid`). `challenge_url` says "

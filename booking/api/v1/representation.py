@@ -34,7 +34,7 @@ def slot_json(availability) -> dict:
     """A slot as ``GET /slots`` lists it: with its seats left and whether a group could book."""
     slot = availability.slot
     return {
-        "id": slot.id, "venue": slot.venue.code, "programme": slot.programme,
+        "id": slot.id, "venue": slot.venue.code, "programme": slot.programme, "kind": slot.kind,
         "title": localized(slot, "title"),
         "starts_at": iso_time(slot.starts_at, slot.venue.tz),
         "ends_at": iso_time(slot.ends_at, slot.venue.tz),
@@ -66,7 +66,8 @@ def booking_json(booking: Booking, *, staff: bool = False, full_phone: bool = Tr
     body = {
         "reference": booking.reference, "status": booking.state.value,
         "slot": booking_slot_json(slot),
-        "party_size": booking.party_size, "seats": booking.seats,
+        "party_size": booking.party_size, "adults": booking.adults, "minors": booking.minors,
+        "seats": booking.seats,
         "organisation": {"name": organisation.name, "kind": organisation.kind.value},
         "contact": {"name": booking.contact_name, "phone": mask_phone(booking.contact_phone)},
         "attendees": names,

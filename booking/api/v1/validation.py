@@ -36,8 +36,8 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 200
 CURSOR_PATTERN = re.compile(r"^(\d{1,20})-(\d{1,12})$")
 
-TOP_LEVEL_FIELDS = {"slot_id", "organisation", "contact", "party_size", "attendees", "notes",
-                    "language", "notify_by"}
+TOP_LEVEL_FIELDS = {"slot_id", "organisation", "contact", "party_size", "adults", "minors",
+                    "attendees", "notes", "language", "notify_by"}
 NOTIFY_BY = tuple(choice.value for choice in NotifyBy)
 ORGANISATION_FIELDS = {"name", "kind", "credit_code"}
 CONTACT_FIELDS = {"name", "phone", "email"}
@@ -87,10 +87,12 @@ class _Checker:
             return None
         return value
 
-    def integer(self, data: dict, name: str, minimum: int, maximum: int) -> int | None:
+    def integer(self, data: dict, name: str, minimum: int, maximum: int, *,
+                required: bool = True) -> int | None:
         value = data.get(name)
         if value is None:
-            self.fail(name, _l("此项必填。"))
+            if required:
+                self.fail(name, _l("此项必填。"))
             return None
         # bool is an int in Python, but true is not a number of people.
         if isinstance(value, bool) or not isinstance(value, int):
@@ -182,6 +184,9 @@ def booking_request_from_json(data) -> BookingRequest:
     organisation = _organisation(check, data.get("organisation"))
     contact = _contact(check, data.get("contact"))
     party_size = check.integer(data, "party_size", 1, MAX_PARTY_SIZE)
+    # A study tour's adults and minors (their sum is party_size); the rule wants them there.
+    adults = check.integer(data, "adults", 0, MAX_PARTY_SIZE, required=False)
+    minors = check.integer(data, "minors", 0, MAX_PARTY_SIZE, required=False)
     attendees = _attendees(check, data.get("attendees"))
     notes = check.text(data, "notes", "notes", MAX_NOTES, required=False) or ""
     language = data.get("language", "zh")
@@ -198,7 +203,7 @@ def booking_request_from_json(data) -> BookingRequest:
     return BookingRequest(slot_id=slot_id, organisation=organisation, contact_name=contact_name,
                           contact_phone=contact_phone, contact_email=contact_email,
                           party_size=party_size, attendee_names=attendees, notes=notes,
-                          language=language, notify_by=notify_by)
+                          language=language, notify_by=notify_by, adults=adults, minors=minors)
 
 
 @dataclass(frozen=True)

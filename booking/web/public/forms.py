@@ -23,6 +23,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -136,7 +137,56 @@ class LetterField:
         return upload.stream.read(max_bytes + 1)
 
 
-class BookingForm(AttendeeFields, LetterField, FlaskForm):
+
+class PartyFields:
+    """The party's size, or for a study tour (``makeup``) its adults and minors, whose sum is
+    the size. Shape only: the ratio is :mod:`booking.rules.party_makeup`'s."""
+
+    party_size = IntegerField(_l("团体人数"), validators=[
+        InputRequired(_l("请填写团体人数。"))])
+    adults = IntegerField(_l("带队成人（教师等）人数"))
+    minors = IntegerField(_l("学生（未成年人）人数"))
+
+    def init_party(self, party_size_min: int, party_size_max: int, makeup: bool) -> None:
+        self.party_size_min, self.party_size_max, self.makeup = (
+            party_size_min, party_size_max, makeup)
+        if makeup:  # the size is the sum, not an input of its own
+            self.party_size.validators = []
+
+    def validate_party_size(self, field) -> None:
+        if self.makeup:
+            if self.adults.data is None or self.minors.data is None:
+                raise StopValidation()  # the adults and minors fields say what is missing
+            field.data = self.adults.data + self.minors.data
+        NumberRange(self.party_size_min, self.party_size_max,
+                    message=_l("团体人数须在 %(min)s 至 %(max)s 人之间。",
+                               min=self.party_size_min, max=self.party_size_max))(self, field)
+
+    def _count(self, field, missing) -> None:
+        if not self.makeup:
+            field.errors[:] = []
+            field.data = None
+            raise StopValidation()
+        if field.data is None:
+            blank = not field.raw_data or not str(field.raw_data[0]).strip()
+            field.errors[:] = []
+            raise StopValidation(missing if blank else _l("请填写整数。"))
+        NumberRange(min=0, max=1000, message=_l("人数应在 %(min)s 至 %(max)s 之间。"))(self, field)
+
+    def validate_adults(self, field) -> None:
+        self._count(field, _l("请填写带队成人人数（没有请填 0）。"))
+
+    def validate_minors(self, field) -> None:
+        self._count(field, _l("请填写学生（未成年人）人数（没有请填 0）。"))
+
+    def party_makeup(self) -> dict:
+        """The adults and minors as BookingRequest fields (none unless a study tour)."""
+        if not self.makeup:
+            return {}
+        return {"adults": self.adults.data, "minors": self.minors.data}
+
+
+class BookingForm(PartyFields, AttendeeFields, LetterField, FlaskForm):
     organisation_name = StringField(_l("单位名称"), filters=[_strip], validators=[
         DataRequired(_l("请填写单位名称。")),
         Length(max=120, message=_l("单位名称不能超过 %(max)d 个字符。"))])
@@ -154,22 +204,15 @@ class BookingForm(AttendeeFields, LetterField, FlaskForm):
     notify_by = RadioField(
         _l("通知方式"), default=NotifyBy.BOTH.value, validators=[Optional()],
         choices=[SelectChoice(choice.value, label) for choice, label in NOTIFY_BY_LABELS.items()])
-    party_size = IntegerField(_l("团体人数"), validators=[
-        InputRequired(_l("请填写团体人数。"))])
     notes = TextAreaField(_l("备注（可选）"), filters=[_strip], validators=[
         Length(max=1000, message=_l("备注不能超过 %(max)d 个字符。"))])
     consent = BooleanField(_l("我已阅读并同意参观须知和隐私说明"), validators=[
         DataRequired(_l("请阅读并同意参观须知和隐私说明后再提交。"))])
 
-    def __init__(self, *args, party_size_min: int = 1, party_size_max: int = 50, **kwargs):
+    def __init__(self, *args, party_size_min: int = 1, party_size_max: int = 50,
+                 makeup: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.party_size_min = party_size_min
-        self.party_size_max = party_size_max
-
-    def validate_party_size(self, field) -> None:
-        NumberRange(self.party_size_min, self.party_size_max,
-                    message=_l("团体人数须在 %(min)s 至 %(max)s 人之间。",
-                               min=self.party_size_min, max=self.party_size_max))(self, field)
+        self.init_party(party_size_min, party_size_max, makeup)
 
     def validate_notify_by(self, field) -> None:
         if needs_email(field.data, self.contact_email.data):
@@ -188,10 +231,13 @@ class LetterForm(LetterField, FlaskForm):
     """Send or replace the introduction letter from the manage page."""
 
 
-class PartySizeForm(FlaskForm):
-    party_size = IntegerField(_l("新的团体人数"), validators=[
-        InputRequired(_l("请填写团体人数。")),
-        NumberRange(min=1, message=_l("团体人数至少为 1 人。"))])
+class PartySizeForm(PartyFields, FlaskForm):
+    """Lower the party size (a study tour: its adults and minors)."""
+
+    def __init__(self, *args, makeup: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.init_party(1, 1000, makeup)
+        self.party_size.label.text = _l("新的团体人数")
 
 
 class CancelForm(FlaskForm):

@@ -23,6 +23,7 @@ from booking.render.ics import render_booking_ics
 from booking.rules import door, opening, workflow
 from booking.rules.booking_event import booking_event
 from booking.rules.feedback import feedback_token
+from booking.rules.party_makeup import PartyMakeup, counts_adults_and_minors
 from booking.usecases import bookings
 from booking.usecases.letters import letter_max_mb, max_letter_bytes
 from booking.web.public import bp
@@ -65,7 +66,9 @@ def _manage_page(booking: Booking, *, attendees_form=None, size_form=None, lette
         attendees_form = AttendeesForm(formdata=None,
                                        attendees="\n".join(a.name for a in booking.attendees))
     if size_form is None:
-        size_form = PartySizeForm(formdata=None, party_size=booking.party_size)
+        size_form = PartySizeForm(formdata=None, party_size=booking.party_size,
+                                  adults=booking.adults, minors=booking.minors,
+                                  makeup=counts_adults_and_minors(booking.slot))
     letter_form = letter_form or LetterForm(formdata=None)
     failed = next((form for form in (attendees_form, size_form, letter_form) if form.errors), None)
     venue = booking.slot.venue
@@ -153,10 +156,11 @@ def manage_letter(booking: Booking):
 def manage_party_size(booking: Booking):
     if request.method == "GET":
         return _back_to_page(booking)
-    form = PartySizeForm()
+    form = PartySizeForm(makeup=counts_adults_and_minors(booking.slot))
     if form.validate_on_submit():
         try:
-            bookings.change_party_size(db.session, booking, form.party_size.data)
+            bookings.change_party_size(db.session, booking, form.party_size.data,
+                                       PartyMakeup(**form.party_makeup()))
         except BookingError as error:
             show_error(form, error)
         else:

@@ -13,6 +13,7 @@ from booking.models import Booking, Slot, Venue, VenueDay
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules import versions, workflow
+from booking.rules.party_makeup import counts_adults_and_minors
 from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
 from booking.rules.workflow import BookingRequest, OrganisationDetails
@@ -136,7 +137,8 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
         contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data or "", party_size=form.party_size.data,
         attendee_names=form.typed_names(), notes=form.notes.data or "",
-        language=current_language(), notify_by=form.notify_by.data or "")
+        language=current_language(), notify_by=form.notify_by.data or "",
+        **form.party_makeup())
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
@@ -144,7 +146,8 @@ def _booking_request(slot: Slot, form: BookingForm) -> BookingRequest:
 @booking_rate_limits.per_phone
 def book(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
-    form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
+    form = BookingForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max,
+                       makeup=counts_adults_and_minors(slot))
     human = (challenge.booking_attempt(request.form.get("contact_phone"),
                                        request.form.get(challenge.FIELD))
              if request.method == "POST" else challenge.page_check())

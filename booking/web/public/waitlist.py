@@ -19,6 +19,7 @@ from booking.models import Slot, VenueDay, WaitlistEntry, WaitlistState
 from booking.models.db import db
 from booking.rules import waitlist
 from booking.rules.availability import slot_availability
+from booking.rules.party_makeup import counts_adults_and_minors
 from booking.rules.workflow import OrganisationDetails, check_slot_open_for_booking
 from booking.usecases import waitlist as waitlist_cases
 from booking.web import booking_rate_limits
@@ -36,7 +37,8 @@ from booking.web.responses import private, show_error
 @booking_rate_limits.per_phone
 def join(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
-    form = WaitlistForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max)
+    form = WaitlistForm(party_size_min=slot.party_size_min, party_size_max=slot.party_size_max,
+                        makeup=counts_adults_and_minors(slot))
     if form.validate_on_submit():
         try:
             entry, token = waitlist_cases.join(db.session, slot, waitlist.WaitlistRequest(
@@ -45,7 +47,8 @@ def join(slot_id: int):
                                                  credit_code=form.credit_code.data or None),
                 contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
                 contact_email=form.contact_email.data or "", party_size=form.party_size.data,
-                language=current_language(), notify_by=form.notify_by.data or ""))
+                language=current_language(), notify_by=form.notify_by.data or "",
+                **form.party_makeup()))
         except BookingError as error:
             show_error(form, error)
         else:

@@ -67,7 +67,7 @@ def _request_from(form: StaffBookingForm) -> BookingRequest:
         contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data or "", party_size=form.party_size.data,
         attendee_names=form.attendee_names(), notes=form.notes.data or "",
-        language=form.language.data)
+        language=form.language.data, adults=form.adults.data, minors=form.minors.data)
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])
@@ -97,7 +97,7 @@ def _edit_form(booking: Booking) -> EditBookingForm:
     return EditBookingForm(
         contact_name=booking.contact_name, contact_phone=booking.contact_phone,
         contact_email=booking.contact_email, notes=booking.notes,
-        party_size=booking.party_size,
+        party_size=booking.party_size, adults=booking.adults, minors=booking.minors,
         attendees="\n".join(a.name for a in booking.attendees))
 
 
@@ -129,7 +129,7 @@ def move_booking(reference: str):
         new_slot = db.session.get(Slot, form.slot.data) or abort(404)
         try:
             frontdesk.move_booking(db.session, booking, new_slot, current_user,
-                                   form.overrides())
+                                   form.overrides(), form.makeup())
         except BookingError as error:
             _refused(form, error, "slot")
         else:

@@ -27,6 +27,7 @@ from wtforms.validators import (
 from booking.i18n import LANGUAGES
 from booking.models import BookingState
 from booking.rules.frontdesk import BookingEdit, StaffOverrides
+from booking.rules.party_makeup import PartyMakeup
 from booking.rules.vocabulary import state_label
 from booking.web.input_guard import MAX_URL_INT
 from booking.web.public.forms import (
@@ -47,8 +48,10 @@ class OverrideFields:
         Length(max=300, message=_l("理由不能超过 %(max)d 个字符。"))])
 
     def overrides(self) -> StaffOverrides:
+        limits = getattr(self, "override_limits", None)
         return StaffOverrides(lead_time=bool(self.override_lead_time.data),
                               party_size=bool(self.override_party_size.data),
+                              limits=bool(limits is not None and limits.data),
                               reason=self.override_reason.data or "")
 
 
@@ -62,8 +65,14 @@ class ContactFields:
         Optional(), Email(_l("电子邮箱格式不正确。"), check_deliverability=False),
         Length(max=254, message=_l("电子邮箱过长。"))])
     party_size = IntegerField(_l("团体人数"), validators=[
-        InputRequired(_l("请填写团体人数。")),
+        Optional(),
         NumberRange(min=1, max=1000, message=_l("团体人数须在 %(min)s 至 %(max)s 人之间。"))])
+    # A study tour's adults and minors (booking.rules.party_makeup); the size may be left to
+    # their sum.
+    adults = IntegerField(_l("带队成人人数（研学项目必填）"), validators=[
+        Optional(), NumberRange(min=0, max=1000, message=_l("人数应在 %(min)s 至 %(max)s 之间。"))])
+    minors = IntegerField(_l("学生（未成年人）人数（研学项目必填）"), validators=[
+        Optional(), NumberRange(min=0, max=1000, message=_l("人数应在 %(min)s 至 %(max)s 之间。"))])
     notes = TextAreaField(_l("备注（可选）"), filters=[_strip], validators=[
         Length(max=1000, message=_l("备注不能超过 %(max)d 个字符。"))])
 
@@ -73,6 +82,16 @@ class StaffAttendeeFields(AttendeeFields):
 
     attendees = TextAreaField(_l("参加人员名单（每行一人，可选）"), filters=[_strip],
                               validators=[Length(max=20000, message=_l("名单过长。"))])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.party_size.data is None and not self.party_size.errors:
+            if self.adults.data is not None and self.minors.data is not None:
+                self.party_size.data = self.adults.data + self.minors.data
+            else:
+                self.party_size.errors.append(_l("请填写团体人数（研学项目可只填成人和学生人数）。"))
+                valid = False
+        return valid
 
 
 class StaffBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, FlaskForm):
@@ -86,6 +105,7 @@ class StaffBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, Flask
                               validators=[_credit_code])
     language = SelectField(_l("通知语言"), default="zh", choices=[
         SelectChoice(code, label) for code, label in LANGUAGES.items()])
+    override_limits = BooleanField(_l("不受每个单位或电话的预约数量限制"))
 
     def attendee_names(self) -> list[str]:
         return self.typed_names()
@@ -97,7 +117,8 @@ class EditBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, FlaskF
                            contact_phone=self.contact_phone.data,
                            contact_email=self.contact_email.data or "",
                            notes=self.notes.data or "", party_size=self.party_size.data,
-                           attendee_names=self.typed_names())
+                           attendee_names=self.typed_names(),
+                           adults=self.adults.data, minors=self.minors.data)
 
 
 class MoveBookingForm(OverrideFields, FlaskForm):
@@ -105,6 +126,12 @@ class MoveBookingForm(OverrideFields, FlaskForm):
                        validators=[InputRequired(_l("请选择场次。")),
                                    NumberRange(min=1, max=MAX_URL_INT,
                                                message=_l("请选择场次。"))])
+    # Only for a group moving into a study tour without its adults and minors on record.
+    adults = ContactFields.adults
+    minors = ContactFields.minors
+
+    def makeup(self) -> PartyMakeup:
+        return PartyMakeup(self.adults.data, self.minors.data)
 
 
 class StaffCancelForm(FlaskForm):
