@@ -49,14 +49,14 @@ def test_staff_suspend_extend_and_lift_each_audited_and_listed(client, organisat
     db.session.expire_all()
     assert (organisation.suspended_until, organisation.suspension_reason) == (later, "再次未到")
     page = _page(client, organisation)
-    assert later.isoformat() in page and "organisation.extend_suspension" in page
+    assert f"将该单位的预约暂停延长至 {later.isoformat()}（原因：再次未到）" in page
     assert page.count("操作记录") == 1
     assert client.post(f"{base}/lift-suspension").status_code == 302
     db.session.expire_all()
     assert organisation.suspended_until is None
     assert _actions(organisation) == ["organisation.suspend", "organisation.extend_suspension",
                                       "organisation.lift_suspension"]
-    assert "organisation.lift_suspension" in _page(client, organisation)
+    assert "解除了该单位的预约暂停" in _page(client, organisation)
 
 
 def test_a_suspension_needs_a_future_date_and_a_reason(client, organisation):

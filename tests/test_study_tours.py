@@ -20,6 +20,7 @@ from booking.rules.party_makeup import PartyMakeup, adults_needed, check_party_m
 from booking.rules.waitlist import offer_to_queue
 from booking.rules.workflow import cancel_booking
 from booking.usecases import waitlist as waitlist_cases
+from tests.fixtures.manage_links import open_manage_link
 
 API = "/api/v1"
 STUDY_TOUR = dict(title="传承红色基因 接续百年奋斗", title_en="Passing on the red gene",
@@ -190,35 +191,38 @@ def test_the_openapi_document_describes_adults_and_minors(client):
 
 # --- the manage page ------------------------------------------------------------------------
 
-def manage_path(booking, token) -> str:
-    return f"/manage/{booking.reference}/{token}"
+def manage_path(client, booking, token) -> str:
+    """The token-free manage page, once the mailed link has set the client's cookie."""
+    return open_manage_link(client, booking.reference, token)
 
 
 def test_the_manage_page_lowers_a_study_tour_only_within_the_ratio(client, tour, create_booking):
     booking, token = create_booking(tour, 13, adults=2, minors=11)
-    page = client.get(manage_path(booking, token)).get_data(as_text=True)
+    manage = manage_path(client, booking, token)
+    page = client.get(manage).get_data(as_text=True)
     assert re.search(r'<input[^>]*name="adults"[^>]*value="2"', page)
     assert re.search(r'<input[^>]*name="minors"[^>]*value="11"', page)
-    refused = client.post(f"{manage_path(booking, token)}/party-size",
+    refused = client.post(f"{manage}/party-size",
                           data={"adults": "1", "minors": "11"})
     assert refused.status_code == 422 and "11 名学生至少需要 2 名成人" in text_of(refused)
     db.session.refresh(booking)
     assert (booking.party_size, booking.adults, tour.taken) == (13, 2, 13)
-    lowered = client.post(f"{manage_path(booking, token)}/party-size",
+    lowered = client.post(f"{manage}/party-size",
                           data={"adults": "1", "minors": "10"})
-    assert lowered.status_code == 302
+    assert lowered.status_code == 303
     db.session.refresh(booking)
     db.session.refresh(tour)
     assert (booking.party_size, booking.adults, booking.minors, booking.seats, tour.taken) == (
         11, 1, 10, 11, 11)
-    assert "成人 1 · 学生 10" in text_of(client.get(manage_path(booking, token)))
+    assert "成人 1 · 学生 10" in text_of(client.get(manage))
 
 
 def test_the_manage_page_of_another_programme_is_unchanged(client, create_slot, create_booking):
     booking, token = create_booking(create_slot(), 12)
-    assert 'name="adults"' not in client.get(manage_path(booking, token)).get_data(as_text=True)
-    assert client.post(f"{manage_path(booking, token)}/party-size",
-                       data={"party_size": "10"}).status_code == 302
+    manage = manage_path(client, booking, token)
+    assert 'name="adults"' not in client.get(manage).get_data(as_text=True)
+    assert client.post(f"{manage}/party-size",
+                       data={"party_size": "10"}).status_code == 303
     db.session.refresh(booking)
     assert (booking.party_size, booking.adults) == (10, None)
 

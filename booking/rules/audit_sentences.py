@@ -154,6 +154,9 @@ BOOKING_SENTENCES: dict[str, Callable[[Facts], str]] = {
     "organisation.suspend": lambda f: _with_reason(
         _("暂停该单位预约至 %(until)s", until=str(f.new("suspended_until"))[:10]),
         f.new("suspension_reason")),
+    "organisation.extend_suspension": lambda f: _with_reason(
+        _("将该单位的预约暂停延长至 %(until)s", until=str(f.new("suspended_until"))[:10]),
+        f.new("suspension_reason")),
     "organisation.lift_suspension": lambda f: _("解除了该单位的预约暂停"),
     "organisation.limits": lambda f: _(
         "将该单位的预约上限改为：待参观预约 %(upcoming)s，每日座位 %(seats)s",
