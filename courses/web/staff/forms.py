@@ -79,6 +79,8 @@ class CourseForm(FlaskForm):
     default_room = SelectField(_l("默认场地"), coerce=int)
     lecturers = MultiCheckboxField(_l("可讲授的宣讲员/讲解员"), coerce=int)
     equipment = TextAreaField(_l("所需器材（每行一项）"), validators=[Length(max=2000)])
+    equipment_en = TextAreaField(_l("英文器材名称（每行一项，与中文逐行对应）"),
+                                 validators=[Length(max=2000)])
 
     def set_choices(self, venues, rooms, lecturers) -> None:
         self.venue.choices = [(v.id, localized(v, "name")) for v in venues]
