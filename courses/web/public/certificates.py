@@ -9,7 +9,10 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from booking import dates
+from booking.clock import local
 from booking.errors import NotFound
+from booking.i18n import current_language, localized
 from booking.models import Booking
 from booking.models.db import db
 from booking.rules import workflow
@@ -106,8 +109,19 @@ def verify(code: str):
         return redirect(url_for(".verify", code=cert.verification_code))
     response = current_app.make_response(render_template(
         "courses/verify.html", form=form, cert=cert, masked_name=mask_name(cert.name),
-        date_text=issuing.date_text(cert.session_starts_at, cert.session_ends_at),
-        programme=programme_line(cert.programme, cert.programme_kind),
-        hours=issuing.hours_text(cert.training_hours), searched=True))
+        facts=_verified_facts(cert), hours=issuing.hours_text(cert.training_hours),
+        searched=True))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _verified_facts(cert) -> dict:
+    """What the verify page says about ``cert``, in the reader's language (the facts copied at
+    issue time, English where the museum gave it)."""
+    language = current_language()
+    return {"title": _(cert.title),
+            "programme": programme_line(localized(cert, "programme"), _(cert.programme_kind)),
+            "date_text": issuing.date_text(cert.session_starts_at, cert.session_ends_at,
+                                           language),
+            "venue": localized(cert, "venue_name"), "issuer": localized(cert, "issuing_unit"),
+            "issued": dates.plain_date(local(cert.issued_at).date(), language)}
