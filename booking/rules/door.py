@@ -94,7 +94,7 @@ def confirmation_sheet(booking: Booking) -> ConfirmationSheet:
         reference=booking.display_reference, pass_code=booking.pass_code or "",
         qr_caption=_("入馆签到时请出示此二维码（仅供工作人员扫码核验）"), rows=rows,
         rules_title=_("参观须知"),
-        rules=[_("请按预约时间提前 10 分钟到达，凭预约编号签到。"),
+        rules=[_("请按预约时间提前 15 分钟到达，凭预约编号签到。"),
                _("如需取消或调整人数，最晚请于 %(deadline)s 办理。",
                  deadline=dates.long_date(deadline, current_language())),
                _("90 天内 3 次预约未到的单位，将暂停预约资格 90 天。"),

@@ -34,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,7 +42,6 @@ from sqlalchemy.orm import Session
 from booking import dates
 from booking.clock import MUSEUM_TZ, local, utcnow
 from booking.errors import BookingError
-from booking.i18n import N_
 from booking.models import Attendee, Booking, BookingState, Role, SlotState, StaffUser, Venue
 from booking.rules.audit import record_change
 from booking.rules.checkin import can_run_session, complete_session
@@ -60,8 +60,8 @@ log = logging.getLogger(__name__)
 
 #: Printed title by course kind (printed on paper, always Chinese; the kind itself is printed
 #: as :func:`booking.rules.vocabulary.programme_kind_name` words it).
-TITLES = {CourseKind.THEMED_COURSE: N_("学习证明"), CourseKind.PARTY_DAY: N_("学习证明"),
-          CourseKind.STUDY_TOUR: N_("研学证明"), CourseKind.EXHIBITION: N_("参观证明")}
+TITLES = {CourseKind.THEMED_COURSE: "学习证明", CourseKind.PARTY_DAY: "学习证明",
+          CourseKind.STUDY_TOUR: "研学证明", CourseKind.EXHIBITION: "参观证明"}
 CERTIFIED_STATES = (BookingState.CHECKED_IN, BookingState.COMPLETED)
 #: Watermarks on a certificate that no longer stands (only staff ever print those).
 STATUS_MARKS = {CertificateState.REVOKED: "已撤销 REVOKED",
@@ -287,6 +287,14 @@ def hours_text(value: Decimal | None) -> str:
 def date_text(starts_at: datetime, ends_at: datetime | None, language: str = "zh") -> str:
     """2026年12月3日 09:00–10:30 / 3 December 2026, 09:00–10:30, local time."""
     return dates.session_when(starts_at, ends_at, language, MUSEUM_TZ)
+
+
+def title_label(title: str) -> str:
+    """A certificate's printed title (学习证明…) in the reader's language."""
+    labels = {"学习证明": pgettext("certificate", "学习证明"),
+              "研学证明": pgettext("certificate", "研学证明"),
+              "参观证明": pgettext("certificate", "参观证明")}
+    return labels.get(title, title)
 
 
 def certificate_language(cert: Certificate) -> str:

@@ -119,7 +119,7 @@ def _verified_facts(cert) -> dict:
     """What the verify page says about ``cert``, in the reader's language (the facts copied at
     issue time, English where the museum gave it)."""
     language = current_language()
-    return {"title": _(cert.title),
+    return {"title": issuing.title_label(cert.title),
             "programme": programme_line(localized(cert, "programme"), _(cert.programme_kind)),
             "date_text": issuing.date_text(cert.session_starts_at, cert.session_ends_at,
                                            language),
