@@ -260,7 +260,7 @@ def _booking_context(booking: Booking, base_url: str, manage_token: str | None) 
         "organisation": booking.organisation.name,
         "contact_name": booking.contact_name,
         "party_size": booking.party_size,
-        "reason": booking.state_reason,
+        "reason": _reason(booking),
         "change_deadline": dates.long_date(
             opening.cancellation_deadline(booking.slot.venue, booking.slot.day),
             current_language()),
@@ -271,6 +271,14 @@ def _booking_context(booking: Booking, base_url: str, manage_token: str | None) 
                                      token=feedback.feedback_token(
                                          booking.reference, current_app.config["SECRET_KEY"])),
     }
+
+
+def _reason(booking: Booking) -> str:
+    """Why the booking was cancelled or declined: the museum's English words for a session it
+    cancelled, when it gave them and the reader reads English."""
+    if booking.cancelled_by_museum and booking.state_reason == booking.slot.cancel_reason:
+        return localized(booking.slot, "cancel_reason")
+    return booking.state_reason
 
 
 def _optional_url(base_url: str, endpoint: str) -> str:

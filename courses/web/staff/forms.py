@@ -208,6 +208,8 @@ class SessionEditForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField(_l("取消理由（预约单位会看到）"), validators=[
         Length(max=300, message=_l("理由不能超过 300 个字符。"))])
+    reason_en = TextAreaField(_l("英文取消理由（可选，英文预约的单位会看到）"), validators=[
+        Length(max=300, message=_l("理由不能超过 300 个字符。"))])
 
 
 class ClosureForm(FlaskForm):
@@ -216,6 +218,8 @@ class ClosureForm(FlaskForm):
     kind = RadioField(_l("设置"), default="close", choices=[
         ("close", _l("临时闭馆（取消当天所有场次）")), ("open", _l("特别开放（如节假日的周一）"))])
     reason = StringField(_l("原因（公众日历会显示）"), validators=[
+        Length(max=200, message=_l("原因不能超过 200 个字符。"))])
+    reason_en = StringField(_l("英文原因（可选，英文页面显示）"), validators=[
         Length(max=200, message=_l("原因不能超过 200 个字符。"))])
     action = HiddenField(default="preview")
 
