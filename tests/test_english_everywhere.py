@@ -250,8 +250,13 @@ def sign_in(client, username: str) -> None:
 
 @pytest.mark.parametrize("role", ["anonymous", "staff", "admin", "guide"])
 def test_every_english_page_and_feed_is_in_english(demo_app, allowed_names, role):
+    from booking.models.db import db
+    from courses.models import Certificate
+
     client = english_client(demo_app)
-    starts = ["/"]
+    with demo_app.app_context():  # a certificate's check page: linked only from its QR code
+        code = db.session.scalars(select(Certificate.verification_code).limit(1)).first()
+    starts = ["/", f"/verify/{code}"]
     if role != "anonymous":
         sign_in(client, role)
         starts.append("/staff/")

@@ -18,7 +18,6 @@ from booking.models.db import db
 from booking.rules import workflow
 from booking.rules.identifiers import mask_name
 from booking.web.extensions import limiter
-from courses.render.certificates import programme_line
 from courses.rules import certificate_lookup, issuing
 from courses.web.certificate_files import certificates_pdf
 from courses.web.public import certificates_bp as bp
@@ -120,8 +119,16 @@ def _verified_facts(cert) -> dict:
     issue time, English where the museum gave it)."""
     language = current_language()
     return {"title": issuing.title_label(cert.title),
-            "programme": programme_line(localized(cert, "programme"), _(cert.programme_kind)),
+            "programme": _programme_line(localized(cert, "programme"), _(cert.programme_kind)),
             "date_text": issuing.date_text(cert.session_starts_at, cert.session_ends_at,
                                            language),
             "venue": localized(cert, "venue_name"), "issuer": localized(cert, "issuing_unit"),
             "issued": dates.plain_date(local(cert.issued_at).date(), language)}
+
+
+def _programme_line(programme: str, kind: str) -> str:
+    """学习百年党史 感悟刘帅精神（专题党课） / Learn … (Themed party course): the kind is left out
+    when the title names it."""
+    if not kind or kind.lower() in programme.lower():
+        return programme
+    return _("%(text)s（%(note)s）", text=programme, note=kind)
