@@ -136,7 +136,7 @@ def queue_waitlist_offer(session: Session, entry: WaitlistEntry, offer_token: st
 
 
 def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
-                          base_url: str | None = None) -> OutboxMessage | None:
+                          base_url: str | None = None, reason_en: str = "") -> OutboxMessage | None:
     """Tell a waiting-list entry that the museum cancelled its session (or closed the day),
     so its place in the queue, and any seats held for it, are gone."""
     sms_outbox.queue_waitlist_sms(session, entry, WAITLIST_CLOSED, reason)
@@ -146,7 +146,8 @@ def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
     with force_locale(_language(entry.language)):
         context = {**_slot_context(entry.slot, base_url), "organisation": entry.organisation.name,
                    "contact_name": entry.contact_name, "party_size": entry.party_size,
-                   "reference": "", "reason": reason}
+                   "reference": "",
+                   "reason": reason_en if reason_en and entry.language == "en" else reason}
         subject, body = _render(WAITLIST_CLOSED, context)
     return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
                                        body_text=body, kind=WAITLIST_CLOSED))

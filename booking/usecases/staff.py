@@ -113,13 +113,13 @@ def cancel_by_museum(session: Session, slot: Slot, reason: str, user: StaffUser,
     waiting = waitlist.live_entries(session, slot)
     cancelled = closures.cancel_slot(session, slot, reason, user, reason_en=reason_en)
     notifications.queue_booking_mails(session, cancelled, "cancelled_by_museum")
-    _tell_waiting_groups(session, waiting, slot.cancel_reason)
+    _tell_waiting_groups(session, waiting, slot.cancel_reason, slot.cancel_reason_en)
     return cancelled
 
 
-def _tell_waiting_groups(session: Session, entries, reason: str) -> None:
+def _tell_waiting_groups(session: Session, entries, reason: str, reason_en: str = "") -> None:
     for entry in entries:
-        notifications.queue_waitlist_closed(session, entry, reason)
+        notifications.queue_waitlist_closed(session, entry, reason, reason_en=reason_en)
 
 
 @use_case
@@ -131,7 +131,8 @@ def close_day(session: Session, venue: Venue, day: date, reason: str,
                for entry in waitlist.live_entries(session, slot)]
     closed = closures.close_day(session, venue, day, reason, user, reason_en=reason_en)
     notifications.queue_booking_mails(session, closed.bookings, "cancelled_by_museum")
-    _tell_waiting_groups(session, waiting, closed.venue_day.reason or reason)
+    _tell_waiting_groups(session, waiting, closed.venue_day.reason or reason,
+                         closed.venue_day.reason_en)
     return closed
 
 
