@@ -29,10 +29,16 @@ def current_language() -> str:
     return locale.language if locale is not None else DEFAULT_LANGUAGE
 
 
-def localized(obj, attr: str) -> str:
-    """``obj.attr_en`` in English when it is filled in, else the Chinese ``obj.attr``."""
-    if current_language() == "en":
+def localized(obj, attr: str, language: str | None = None) -> str:
+    """``obj.attr_en`` in English (the reader's language, or ``language`` when given) when it
+    is filled in, else the Chinese ``obj.attr``."""
+    if (language or current_language()) == "en":
         english = getattr(obj, f"{attr}_en", "")
         if english:
             return english
     return getattr(obj, attr)
+
+
+def localized_lines(obj, attr: str, language: str | None = None) -> list[str]:
+    """The non-blank lines of a one-item-per-line text (modules, equipment), localized."""
+    return [line.strip() for line in localized(obj, attr, language).splitlines() if line.strip()]

@@ -69,6 +69,7 @@ class Course(db.Model):
     max_days_ahead: Mapped[int | None] = mapped_column(Integer)
     default_room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
     equipment: Mapped[str] = mapped_column(Text, default="")  # one item per line
+    equipment_en: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -82,6 +83,10 @@ class Course(db.Model):
     @property
     def equipment_items(self) -> list[str]:
         return [line.strip() for line in self.equipment.splitlines() if line.strip()]
+
+    @property
+    def equipment_items_en(self) -> list[str]:
+        return [line.strip() for line in self.equipment_en.splitlines() if line.strip()]
 
 
 class CourseModule(db.Model):
@@ -180,14 +185,17 @@ class Certificate(db.Model):
     name: Mapped[str] = mapped_column(String(60))
     organisation: Mapped[str] = mapped_column(String(120))
     programme: Mapped[str] = mapped_column(String(200))
+    programme_en: Mapped[str] = mapped_column(String(200), default="")
     programme_kind: Mapped[str] = mapped_column(String(24))
     title: Mapped[str] = mapped_column(String(20))
     session_starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     session_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     venue_name: Mapped[str] = mapped_column(String(100))
+    venue_name_en: Mapped[str] = mapped_column(String(100), default="")
     training_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
     lecturer: Mapped[str] = mapped_column(String(60), default="")
     issuing_unit: Mapped[str] = mapped_column(String(100))
+    issuing_unit_en: Mapped[str] = mapped_column(String(100), default="")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_reason: Mapped[str] = mapped_column(String(300), default="")
 

@@ -370,7 +370,7 @@ def test_certificate_pdf_text_equals_the_issued_data(create_attended_group):
             assert re.sub(r"\s+", "", value) in flat, value
         assert "计1.5学时" in flat
         start = local(course_session.slot.starts_at)
-        assert f"{start.year}年{start.month}月{start.day}日9:00–10:30" in flat
+        assert f"{start.year}年{start.month}月{start.day}日09:00–10:30" in flat
 
 
 def test_the_cjk_fonts_are_embedded_in_the_pdf(create_attended_group):

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from booking import dates
 from booking.clock import at_local, local_today, utcnow
 from booking.models import Booking, OutboxMessage, Role, SmsMessage
 from booking.models.db import db, deferred_transactions
@@ -149,7 +150,7 @@ def queue_some(slot, count: int) -> list[OutboxMessage]:
 
 
 def english_date(day) -> str:
-    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
+    return f"{day:%A} {day.day} {day:%B} {day.year}"  # booking.dates: one British style
 
 
 # --- each action queues its message, in the organisation's language ---------------------------
@@ -289,7 +290,7 @@ def test_freed_seats_offered_to_the_waiting_list_are_mailed_with_a_working_accep
     (offer,) = outbox("waitlist_offer")
     assert offer.recipient == "li@example.org" and "Liu Bocheng Memorial Hall" in offer.body_text
     db.session.refresh(entry)
-    deadline = entry.offer_expires_at.astimezone(venue.tz).strftime("%Y-%m-%d %H:%M")
+    deadline = dates.date_and_time(entry.offer_expires_at, entry.language, venue.tz)
     assert deadline in offer.body_text and deadline in offer.subject
     accept = re.search(r"http://127\.0\.0\.1:5000(/waitlist/[A-Za-z0-9_\-]+)", offer.body_text)
     assert client.get(accept.group(1)).status_code == 200

@@ -259,7 +259,7 @@ def test_feed_carries_no_personal_data():
     # VEVENT gets exactly these properties.
     assert {f.name for f in dataclasses.fields(FeedEvent)} == {
         "uid", "starts_at", "ends_at", "title", "venue", "room", "description",
-        "seats_left", "status", "url", "updated_at",
+        "seats_left", "status", "url", "updated_at", "language",
     }
     data = render_feed_of(*(make_feed_event(n) for n in range(5)))
 

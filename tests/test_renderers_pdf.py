@@ -38,7 +38,7 @@ def make_certificate(**changes) -> CertificateData:
     cert = CertificateData(
         title="学习证明", serial="LBC-2026-000123", name="王晓红",
         organisation="中共重庆市开州区汉丰街道党工委", programme="学习百年党史 感悟刘帅精神",
-        programme_kind="专题党课", date_text="2026年12月3日 9:00–10:30", venue="刘伯承同志纪念馆",
+        programme_kind="专题党课", date_text="2026年12月3日 09:00–10:30", venue="刘伯承同志纪念馆",
         training_hours="1.5", lecturer="陈宣讲员", issuing_unit="刘伯承同志纪念馆",
         issue_date=date(2026, 12, 3), verification_code="7KQ2-M9XD-P4TR",
         verify_url="https://booking.example.cn/verify/LBC-2026-000123?c=7KQ2M9XDP4TR")
@@ -62,7 +62,7 @@ def test_certificate_text_reads_back_as_the_data():
     for value in (cert.name, cert.serial, cert.organisation, cert.programme, cert.venue,
                   cert.verification_code, cert.verify_url, cert.lecturer, "2026年12月3日"):
         assert value in text
-    body = "王晓红同志：于2026年12月3日9:00–10:30在刘伯承同志纪念馆参加《学习百年党史感悟刘帅精神》" \
+    body = "王晓红同志：于2026年12月3日09:00–10:30在刘伯承同志纪念馆参加《学习百年党史感悟刘帅精神》" \
            "专题党课学习，计1.5学时。特发此证。"
     assert body in compact(text)
     assert compact(text).startswith("学习证明")

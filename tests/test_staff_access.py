@@ -151,7 +151,8 @@ LAYOUT = Path(__file__).resolve().parent.parent / "templates" / "staff" / "layou
 def navigation_entries() -> list[str]:
     """The endpoints the staff layout's navigation names, one per entry."""
     source = LAYOUT.read_text()
-    entries = re.findall(r"\(_\('[^']+'\), '([\w.]+)'\)", source.split("{% set links = [")[1]
+    entries = re.findall(r"\((?:_\('[^']+'\)|pgettext\('[^']+', '[^']+'\)), '([\w.]+)'\)",
+                         source.split("{% set links = [")[1]
                          .split("] %}")[0])
     assert entries, "the navigation list was not found in staff/layout.html"
     return entries

@@ -65,6 +65,7 @@ class Venue(db.Model):
     # at once (None: no limit).
     max_open_bookings_per_organisation: Mapped[int | None] = mapped_column(Integer)
     issuing_unit: Mapped[str] = mapped_column(String(100), default="")
+    issuing_unit_en: Mapped[str] = mapped_column(String(100), default="")
     # When the staff digest of bookings awaiting approval was last queued for this venue
     # (`flask queue-pending-digest`): the next one lists what arrived since.
     pending_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -114,6 +115,7 @@ class VenueDay(db.Model):
     taken: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
     reason: Mapped[str] = mapped_column(String(200), default="")
+    reason_en: Mapped[str] = mapped_column(String(200), default="")
 
     venue: Mapped[Venue] = relationship()
 
@@ -178,10 +180,13 @@ class Slot(db.Model):
     # The staff account of the session's lecturer or guide: guides see their own rosters.
     guide_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     modules_text: Mapped[str] = mapped_column(Text, default="")  # one module per line
+    modules_text_en: Mapped[str] = mapped_column(Text, default="")
     equipment: Mapped[str] = mapped_column(Text, default="")     # one item per line
+    equipment_en: Mapped[str] = mapped_column(Text, default="")
     # 学时 per person for attending this session (copied from the course; None = not a course).
     training_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    cancel_reason_en: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     venue: Mapped[Venue] = relationship()

@@ -21,7 +21,32 @@ PRODID = "-//Kaizhou Red Education Booking//ZH"
 # Prefixes make the state visible in clients that ignore STATUS (several show a
 # cancelled PUBLISH event exactly like a confirmed one).
 STATUS_PREFIX = {"confirmed": "", "tentative": "【待确认】", "cancelled": "【已取消】"}
-_STATUS_LABEL = {"confirmed": "已确认", "tentative": "待审核", "cancelled": "已取消"}
+STATUS_PREFIX_EN = {"confirmed": "", "tentative": "[Awaiting approval] ",
+                    "cancelled": "[Cancelled] "}
+_STATUS_LABEL = {"zh": {"confirmed": "已确认", "tentative": "待审核", "cancelled": "已取消"},
+                 "en": {"confirmed": "Confirmed", "tentative": "Awaiting approval",
+                        "cancelled": "Cancelled"}}
+#: The words of a booking's calendar entry, in the booking's language.
+_LABELS = {
+    "zh": {"reference": "预约编号：{}", "status": "状态：{}", "party": "人数：{} 人",
+           "programme": "活动安排：", "room": "场地：{}", "lecturer": "主讲/讲解：{}",
+           "manage": "查看、修改或取消预约：{}", "notes": "备注：{}",
+           "alarm": "明天 {time}：{title}（{venue}）", "place": "{place}，{address}"},
+    "en": {"reference": "Booking reference: {}", "status": "Status: {}",
+           "party": "Party size: {} visitors", "programme": "Programme:", "room": "Room: {}",
+           "lecturer": "Lecturer/guide: {}", "manage": "View, change or cancel the booking: {}",
+           "notes": "Notes: {}", "alarm": "Tomorrow at {time}: {title} ({venue})",
+           "place": "{place}, {address}"},
+}
+
+
+def status_prefix(status: str, language: str = "zh") -> str:
+    """The state shown in front of a title: 【已取消】 / [Cancelled]."""
+    return (STATUS_PREFIX_EN if language == "en" else STATUS_PREFIX)[status]
+
+
+def _words(language: str) -> dict[str, str]:
+    return _LABELS["en" if language == "en" else "zh"]
 
 BookingStatus = Literal["confirmed", "tentative", "cancelled"]
 
@@ -97,6 +122,7 @@ class BookingEvent:
     status: BookingStatus
     notes: str | None
     updated_at: datetime
+    language: str = "zh"  # the booking's: "zh" or "en"
 
     def __post_init__(self) -> None:
         check_event_times(self.starts_at, self.ends_at, self.updated_at)
@@ -128,7 +154,7 @@ def _booking_vevent(event: BookingEvent) -> Event:
     vevent.add("last-modified", updated_at)
     vevent.add("dtstart", starts_at)
     vevent.add("dtend", event.ends_at.astimezone(MUSEUM_TZ))
-    vevent.add("summary", STATUS_PREFIX[event.status] + event.title)
+    vevent.add("summary", status_prefix(event.status, event.language) + event.title)
     vevent.add("location", _location(event))
     vevent.add("description", _description(event))
     vevent.add("status", event.status.upper())
@@ -144,26 +170,29 @@ def _booking_vevent(event: BookingEvent) -> Event:
 
 def _location(event: BookingEvent) -> str:
     place = " ".join(part for part in (event.venue, event.room) if part)
-    return f"{place}，{event.address}" if event.address else place
+    return _words(event.language)["place"].format(place=place, address=event.address) \
+        if event.address else place
 
 
 def _description(event: BookingEvent) -> str:
+    words = _words(event.language)
     lines = [
-        f"预约编号：{event.reference}",
-        f"状态：{_STATUS_LABEL[event.status]}",
-        f"人数：{event.party_size} 人",
+        words["reference"].format(event.reference),
+        words["status"].format(_STATUS_LABEL[event.language if event.language == "en" else "zh"]
+                               [event.status]),
+        words["party"].format(event.party_size),
     ]
     if event.modules:
-        lines.append("活动安排：")
+        lines.append(words["programme"])
         lines.extend(f"{number}. {module}" for number, module in enumerate(event.modules, start=1))
     if event.room:
-        lines.append(f"场地：{event.room}")
+        lines.append(words["room"].format(event.room))
     if event.lecturer:
-        lines.append(f"主讲/讲解：{event.lecturer}")
+        lines.append(words["lecturer"].format(event.lecturer))
     if event.manage_url:
-        lines.append(f"查看、修改或取消预约：{event.manage_url}")
+        lines.append(words["manage"].format(event.manage_url))
     if event.notes:
-        lines.append(f"备注：{event.notes}")
+        lines.append(words["notes"].format(event.notes))
     return "\n".join(lines)
 
 
@@ -171,5 +200,6 @@ def _reminder(event: BookingEvent, starts_at: datetime) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -_REMINDER)
-    alarm.add("description", f"明天 {starts_at:%H:%M}：{event.title}（{event.venue}）")
+    alarm.add("description", _words(event.language)["alarm"].format(
+        time=f"{starts_at:%H:%M}", title=event.title, venue=event.venue))
     return alarm

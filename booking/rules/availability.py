@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from booking.clock import local_today, utcnow
 from booking.errors import BookingError
+from booking.i18n import localized
 from booking.models import Slot, SlotState, Venue, VenueDay
 from booking.rules import opening, working_days
 from booking.rules.workflow import check_slot_open_for_booking
@@ -257,7 +258,7 @@ def _summarise_day(venue: Venue, day: date, in_month: bool, today: date,
     if status is not opening.DayStatus.OPEN:
         cell.state = Availability.CLOSED
         cell.closed_reason = _CLOSED_REASONS[status]
-        cell.staff_reason = venue_day.reason if venue_day is not None else ""
+        cell.staff_reason = localized(venue_day, "reason") if venue_day is not None else ""
         return cell
     day_left = venue_day.seats_left if venue_day is not None else venue.daily_cap
     offered = [s for s in slots if s.state not in (Availability.STOPPED, Availability.PAST)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from booking.i18n import localized
+from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized, localized_lines
 from booking.models import Booking, BookingState
 from booking.render.ics import BookingEvent
 
@@ -20,17 +20,19 @@ ICS_STATUS = {BookingState.PENDING: "tentative", BookingState.CONFIRMED: "confir
 
 def booking_event(booking: Booking, base_url: str | None,
                   manage_link: str | None = None) -> BookingEvent:
-    """The plain data the .ics renderer needs for one booking. The UID is on the host of
+    """The plain data the .ics renderer needs for one booking, in the booking's language. The UID is on the host of
     ``base_url`` (the museum's public address); ``manage_link`` goes in only when given."""
     slot = booking.slot
+    language = booking.language if booking.language in LANGUAGES else DEFAULT_LANGUAGE
     host = urlparse(base_url or "").hostname or "localhost"
     return BookingEvent(
         uid=f"booking-{booking.reference}@{host}", sequence=booking.sequence,
-        starts_at=slot.starts_at, ends_at=slot.ends_at, title=localized(slot, "title"),
-        venue=localized(slot.venue, "name"), address=localized(slot.venue, "address"),
-        room=localized(slot.room, "name") if slot.room else None,
+        starts_at=slot.starts_at, ends_at=slot.ends_at, title=localized(slot, "title", language),
+        venue=localized(slot.venue, "name", language),
+        address=localized(slot.venue, "address", language),
+        room=localized(slot.room, "name", language) if slot.room else None,
         lecturer=slot.lecturer_name or None,
-        modules=[line.strip() for line in slot.modules_text.splitlines() if line.strip()],
+        modules=localized_lines(slot, "modules_text", language), language=language,
         party_size=booking.party_size, reference=booking.display_reference,
         manage_url=manage_link, status=ICS_STATUS[booking.state], notes=booking.notes or None,
         updated_at=booking.updated_at)

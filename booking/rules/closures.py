@@ -67,13 +67,14 @@ def _check_cancellable(session: Session, slot: Slot, now: datetime) -> None:
 
 
 def cancel_slot(session: Session, slot: Slot, reason: str, user: StaffUser | None,
-                now: datetime | None = None) -> list[Booking]:
+                now: datetime | None = None, reason_en: str = "") -> list[Booking]:
     """Cancel ``slot`` and every active booking in it. Returns the bookings cancelled.
 
-    A reason is required when the slot has bookings: the organisations will read it.
+    A reason is required when the slot has bookings: the organisations will read it (in
+    English too when ``reason_en`` is given).
     """
     now = now or utcnow()
-    reason = _clean_reason(reason)
+    reason, reason_en = _clean_reason(reason), _clean_reason(reason_en)
     _check_cancellable(session, slot, now)
     bookings = active_bookings(session, slot)
     if bookings and not reason:
@@ -93,6 +94,7 @@ def cancel_slot(session: Session, slot: Slot, reason: str, user: StaffUser | Non
                       {"state": booking.state.value, "seats": 0, "reason": reason})
     slot.state = SlotState.CANCELLED
     slot.cancel_reason = reason
+    slot.cancel_reason_en = reason_en
     # The waiting list ends with the slot; seats held by open offers go back to the counters.
     # The use case (booking.usecases.staff.cancel_by_museum) tells the waiting groups.
     waitlist.close_waitlist(session, slot)
@@ -155,7 +157,7 @@ def closure_plan(session: Session, venue: Venue, day: date, reason: str,
 
 
 def close_day(session: Session, venue: Venue, day: date, reason: str, user: StaffUser | None,
-              now: datetime | None = None) -> DayClosure:
+              now: datetime | None = None, reason_en: str = "") -> DayClosure:
     """Close ``day`` at ``venue`` (maintenance, events) and cancel every slot on it."""
     now = now or utcnow()
     plan = closure_plan(session, venue, day, reason, now)
@@ -164,9 +166,10 @@ def close_day(session: Session, venue: Venue, day: date, reason: str, user: Staf
     before = _day_state(venue_day)
     bookings: list[Booking] = []
     for slot, _ in plan:
-        bookings += cancel_slot(session, slot, reason, user, now)
+        bookings += cancel_slot(session, slot, reason, user, now, reason_en)
     venue_day.closed = True
     venue_day.reason = reason
+    venue_day.reason_en = _clean_reason(reason_en)
     session.flush()
     slots = [slot for slot, _ in plan]
     record_change(session, user, "venue_day.close", venue_day, before,
@@ -175,7 +178,8 @@ def close_day(session: Session, venue: Venue, day: date, reason: str, user: Staf
 
 
 def force_open_day(session: Session, venue: Venue, day: date, reason: str,
-                   user: StaffUser | None, now: datetime | None = None) -> VenueDay:
+                   user: StaffUser | None, now: datetime | None = None,
+                   reason_en: str = "") -> VenueDay:
     """Open a day the weekly or holiday rules would close (e.g. a holiday Monday)."""
     now = now or utcnow()
     _check_not_past(venue, day, now)
@@ -190,6 +194,7 @@ def force_open_day(session: Session, venue: Venue, day: date, reason: str,
     before = _day_state(venue_day)
     venue_day.closed = False
     venue_day.reason = reason
+    venue_day.reason_en = _clean_reason(reason_en)
     session.flush()
     record_change(session, user, "venue_day.force_open", venue_day, before, _day_state(venue_day))
     return venue_day
@@ -216,7 +221,7 @@ def reopen_day(session: Session, venue: Venue, day: date, user: StaffUser | None
             day=day.isoformat()), field="day")
     before = _day_state(venue_day)
     venue_day.closed = None
-    venue_day.reason = ""
+    venue_day.reason = venue_day.reason_en = ""
     session.flush()
     record_change(session, user, "venue_day.clear_override", venue_day, before,
                   _day_state(venue_day))

@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from booking import dates
 from booking.clock import local
 from booking.errors import NotFound
-from booking.i18n import localized
+from booking.i18n import current_language, localized
 from booking.models import Booking, BookingState, Slot, SlotState, StaffUser, Venue
 from booking.render.booking_pass import ConfirmationSheet
 from booking.rules import opening
@@ -53,7 +53,7 @@ def door_warnings(booking: Booking, today: date, venue: Venue | None,
         warnings.append(DoorWarning("not_your_session", _("这不是您负责的场次。")))
     if slot.day != today:
         warnings.append(DoorWarning("wrong_day", _("预约日期不是今天，而是 %(day)s。",
-                                                   day=format_date(slot.day, "full"))))
+                                                   day=dates.long_date(slot.day, current_language()))))
     if venue is not None and slot.venue_id != venue.id:
         warnings.append(DoorWarning("wrong_venue", _("该预约在另一场馆：%(venue)s。",
                                                      venue=localized(slot.venue, "name"))))
@@ -79,7 +79,7 @@ def confirmation_sheet(booking: Booking) -> ConfirmationSheet:
     slot, venue = booking.slot, booking.slot.venue
     starts, ends = local(slot.starts_at, venue.tz), local(slot.ends_at, venue.tz)
     rows = [(_("单位"), booking.organisation.name), (_("项目"), localized(slot, "title")),
-            (_("日期"), format_date(slot.day, "full")),
+            (_("日期"), dates.long_date(slot.day, current_language())),
             (_("时间"), f"{starts:%H:%M}–{ends:%H:%M}"),
             (_("场馆"), localized(venue, "name"))]
     if slot.room:
@@ -94,9 +94,9 @@ def confirmation_sheet(booking: Booking) -> ConfirmationSheet:
         reference=booking.display_reference, pass_code=booking.pass_code or "",
         qr_caption=_("入馆签到时请出示此二维码（仅供工作人员扫码核验）"), rows=rows,
         rules_title=_("参观须知"),
-        rules=[_("请按预约时间提前 10 分钟到达，凭预约编号签到。"),
+        rules=[_("请按预约时间提前 15 分钟到达，凭预约编号签到。"),
                _("如需取消或调整人数，最晚请于 %(deadline)s 办理。",
-                 deadline=format_date(deadline, "full")),
+                 deadline=dates.long_date(deadline, current_language())),
                _("90 天内 3 次预约未到的单位，将暂停预约资格 90 天。"),
                _("未成年人团体须每 10 人配 1 名成年带队人员。")],
         footer=(_("%(venue)s · 电话 %(phone)s", venue=localized(venue, "name"), phone=venue.phone)

@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from booking import dates
 from booking.clock import local, local_today, utcnow
+from booking.i18n import current_language, localized, localized_lines
 from booking.models import (
     HOLDING_STATES,
     Attendee,
@@ -73,7 +74,7 @@ class SessionPlan:
 
     @property
     def equipment(self) -> list[str]:
-        return [line.strip() for line in self.slot.equipment.splitlines() if line.strip()]
+        return localized_lines(self.slot, "equipment")
 
 
 @dataclass
@@ -160,7 +161,7 @@ def roster_day(plan: DayPlan, now: datetime | None = None,
         slot = item.slot
         sessions.append(RosterSession(
             starts_at_text=_hhmm(slot.starts_at, venue), ends_at_text=_hhmm(slot.ends_at, venue),
-            title=slot.title, room=slot.room.name if slot.room else "",
+            title=localized(slot, "title"), room=localized(slot.room, "name") if slot.room else "",
             lecturer=slot.lecturer_name, equipment=item.equipment,
             capacity=slot.capacity, seats_taken=slot.taken,
             groups=[RosterGroup(
@@ -170,7 +171,7 @@ def roster_day(plan: DayPlan, now: datetime | None = None,
                 state=roster_state_label(g.booking.state), notes=g.booking.notes,
                 adults=g.booking.adults, minors=g.booking.minors)
                 for g in item.groups]))
-    return RosterDay(venue=venue.name, date_text=format_date(plan.day, "full"),
+    return RosterDay(venue=localized(venue, "name"), date_text=dates.long_date(plan.day, current_language()),
                      daily_cap=plan.daily_cap, booked_total=plan.booked_total,
                      arrived_total=plan.arrived_total, sessions=sessions,
                      generated_at_text=local(now or utcnow(), venue.tz).strftime("%Y-%m-%d %H:%M"))

@@ -32,7 +32,9 @@ class SlotFacts:
     lecturer_name: str = ""
     guide_user_id: int | None = None
     modules_text: str = ""
+    modules_text_en: str = ""
     equipment: str = ""
+    equipment_en: str = ""
     training_hours: Decimal | None = None
 
 
@@ -87,7 +89,8 @@ def create_slot(session: Session, venue: Venue, starts_at: datetime, ends_at: da
                 min_working_days_ahead=facts.min_working_days_ahead,
                 max_days_ahead=facts.max_days_ahead, lecturer_name=facts.lecturer_name,
                 guide_user_id=facts.guide_user_id, modules_text=facts.modules_text,
-                equipment=facts.equipment, training_hours=facts.training_hours)
+                modules_text_en=facts.modules_text_en, equipment=facts.equipment,
+                equipment_en=facts.equipment_en, training_hours=facts.training_hours)
     session.add(slot)
     session.flush()
     return slot

@@ -29,12 +29,19 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from booking import dates
 from booking.clock import local, local_today
-from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, localized
+from booking.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    current_language,
+    localized,
+    localized_lines,
+)
 from booking.models import Booking, BookingState, OutboxMessage, Slot, WaitlistEntry
 from booking.public_address import configured_base_url, public_base_url
 from booking.render.booking_pass import qr_svg
@@ -129,7 +136,7 @@ def queue_waitlist_offer(session: Session, entry: WaitlistEntry, offer_token: st
 
 
 def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
-                          base_url: str | None = None) -> OutboxMessage | None:
+                          base_url: str | None = None, reason_en: str = "") -> OutboxMessage | None:
     """Tell a waiting-list entry that the museum cancelled its session (or closed the day),
     so its place in the queue, and any seats held for it, are gone."""
     sms_outbox.queue_waitlist_sms(session, entry, WAITLIST_CLOSED, reason)
@@ -139,7 +146,8 @@ def queue_waitlist_closed(session: Session, entry: WaitlistEntry, reason: str,
     with force_locale(_language(entry.language)):
         context = {**_slot_context(entry.slot, base_url), "organisation": entry.organisation.name,
                    "contact_name": entry.contact_name, "party_size": entry.party_size,
-                   "reference": "", "reason": reason}
+                   "reference": "",
+                   "reason": reason_en if reason_en and entry.language == "en" else reason}
         subject, body = _render(WAITLIST_CLOSED, context)
     return _add(session, OutboxMessage(recipient=entry.contact_email.strip(), subject=subject,
                                        body_text=body, kind=WAITLIST_CLOSED))
@@ -226,7 +234,7 @@ def absolute_url(base_url: str, endpoint: str, **values) -> str:
 def _local_text(moment: datetime | None, slot: Slot) -> str:
     if moment is None:
         return ""
-    return local(moment, slot.venue.tz).strftime("%Y-%m-%d %H:%M")
+    return dates.date_and_time(moment, current_language(), slot.venue.tz)
 
 
 def _slot_context(slot: Slot, base_url: str) -> dict:
@@ -238,8 +246,8 @@ def _slot_context(slot: Slot, base_url: str) -> dict:
         "address": localized(venue, "address"),
         "room": localized(slot.room, "name") if slot.room else "",
         "lecturer": slot.lecturer_name,
-        "modules": [line.strip() for line in slot.modules_text.splitlines() if line.strip()],
-        "date": format_date(starts_at.date(), "full"),
+        "modules": localized_lines(slot, "modules_text"),
+        "date": dates.long_date(starts_at.date(), current_language()),
         "time": f"{starts_at:%H:%M}–{ends_at:%H:%M}",
         "phone": venue.phone,
         "find_url": absolute_url(base_url, "booking.find"),
@@ -253,9 +261,10 @@ def _booking_context(booking: Booking, base_url: str, manage_token: str | None) 
         "organisation": booking.organisation.name,
         "contact_name": booking.contact_name,
         "party_size": booking.party_size,
-        "reason": booking.state_reason,
-        "change_deadline": format_date(
-            opening.cancellation_deadline(booking.slot.venue, booking.slot.day), "full"),
+        "reason": _reason(booking),
+        "change_deadline": dates.long_date(
+            opening.cancellation_deadline(booking.slot.venue, booking.slot.day),
+            current_language()),
         "manage_url": absolute_url(base_url, "booking.manage", reference=booking.reference,
                                    token=manage_token) if manage_token else "",
         "certificates_url": _optional_url(base_url, "certificates.visitor"),
@@ -263,6 +272,14 @@ def _booking_context(booking: Booking, base_url: str, manage_token: str | None) 
                                      token=feedback.feedback_token(
                                          booking.reference, current_app.config["SECRET_KEY"])),
     }
+
+
+def _reason(booking: Booking) -> str:
+    """Why the booking was cancelled or declined: the museum's English words for a session it
+    cancelled, when it gave them and the reader reads English."""
+    if booking.cancelled_by_museum and booking.state_reason == booking.slot.cancel_reason:
+        return localized(booking.slot, "cancel_reason")
+    return booking.state_reason
 
 
 def _optional_url(base_url: str, endpoint: str) -> str:

@@ -124,38 +124,40 @@ def set_organisation_notes(session: Session, organisation: Organisation, notes: 
 # --- the museum calls things off --------------------------------------------------------------
 
 @use_case
-def cancel_by_museum(session: Session, slot: Slot, reason: str, user: StaffUser) -> list[Booking]:
+def cancel_by_museum(session: Session, slot: Slot, reason: str, user: StaffUser,
+                     reason_en: str = "") -> list[Booking]:
     """Cancel a session: every group in it is cancelled by the museum with the reason and
     told; its waiting list ends with it, and the waiting groups are told too."""
     waiting = waitlist.live_entries(session, slot)
-    cancelled = closures.cancel_slot(session, slot, reason, user)
+    cancelled = closures.cancel_slot(session, slot, reason, user, reason_en=reason_en)
     notifications.queue_booking_mails(session, cancelled, "cancelled_by_museum")
-    _tell_waiting_groups(session, waiting, slot.cancel_reason)
+    _tell_waiting_groups(session, waiting, slot.cancel_reason, slot.cancel_reason_en)
     return cancelled
 
 
-def _tell_waiting_groups(session: Session, entries, reason: str) -> None:
+def _tell_waiting_groups(session: Session, entries, reason: str, reason_en: str = "") -> None:
     for entry in entries:
-        notifications.queue_waitlist_closed(session, entry, reason)
+        notifications.queue_waitlist_closed(session, entry, reason, reason_en=reason_en)
 
 
 @use_case
 def close_day(session: Session, venue: Venue, day: date, reason: str,
-              user: StaffUser) -> closures.DayClosure:
+              user: StaffUser, reason_en: str = "") -> closures.DayClosure:
     """Close a day at short notice: its sessions are cancelled and every group told, booked
     or waiting."""
     waiting = [entry for slot in closures.live_slots_on(session, venue, day)
                for entry in waitlist.live_entries(session, slot)]
-    closed = closures.close_day(session, venue, day, reason, user)
+    closed = closures.close_day(session, venue, day, reason, user, reason_en=reason_en)
     notifications.queue_booking_mails(session, closed.bookings, "cancelled_by_museum")
-    _tell_waiting_groups(session, waiting, closed.venue_day.reason or reason)
+    _tell_waiting_groups(session, waiting, closed.venue_day.reason or reason,
+                         closed.venue_day.reason_en)
     return closed
 
 
 @use_case
 def force_open_day(session: Session, venue: Venue, day: date, reason: str,
-                   user: StaffUser) -> VenueDay:
-    return closures.force_open_day(session, venue, day, reason, user)
+                   user: StaffUser, reason_en: str = "") -> VenueDay:
+    return closures.force_open_day(session, venue, day, reason, user, reason_en=reason_en)
 
 
 @use_case

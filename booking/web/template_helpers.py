@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from babel import dates as babel_dates
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from booking import dates
 from booking.clock import MUSEUM_TZ, local, local_today
 from booking.i18n import (
     LANGUAGE_COOKIE,
@@ -18,6 +17,7 @@ from booking.i18n import (
     LANGUAGES,
     current_language,
     localized,
+    localized_lines,
 )
 from booking.models import Role
 from booking.models.db import db
@@ -78,18 +78,28 @@ def local_time(moment, fmt: str = "%H:%M") -> str:
 
 
 def long_date(day: date) -> str:
-    """2025年5月6日星期二 / Tuesday, May 6, 2025."""
-    return format_date(day, "full")
+    """2026年12月3日星期四 / Thursday 3 December 2026 (see :mod:`booking.dates`)."""
+    return dates.long_date(day, current_language())
+
+
+def plain_date(day: date) -> str:
+    """2026年12月3日 / 3 December 2026."""
+    return dates.plain_date(day, current_language())
 
 
 def short_date(day: date) -> str:
-    """5月6日周二 / Tue, May 6."""
-    return babel_dates.format_skeleton("MMMEd", day, locale=get_locale())
+    """12月3日周四 / Thu 3 Dec."""
+    return dates.short_date(day, current_language())
 
 
 def month_title(day: date) -> str:
-    """2025年5月 / May 2025."""
-    return babel_dates.format_skeleton("yMMMM", day, locale=get_locale())
+    """2026年12月 / December 2026."""
+    return dates.month_title(day, current_language())
+
+
+def date_and_time(moment: datetime | None) -> str:
+    """2026年12月3日星期四 09:00 / Thursday 3 December 2026, 09:00."""
+    return dates.date_and_time(moment, current_language()) if moment else ""
 
 
 def plain_number(value) -> str:
@@ -99,7 +109,7 @@ def plain_number(value) -> str:
 
 
 def weekday_name(number: int, width: str = "wide") -> str:
-    return babel_dates.get_day_names(width, locale=get_locale())[number]
+    return dates.weekday_name(number, current_language(), short=width != "wide")
 
 
 def _remember_language_from_query(response):
@@ -111,6 +121,7 @@ def _remember_language_from_query(response):
 
 
 FILTERS = {"local_time": local_time, "long_date": long_date, "short_date": short_date,
+           "plain_date": plain_date, "date_and_time": date_and_time,
            "month_title": month_title, "plain_number": plain_number, "shanghai": shanghai_time}
 
 
@@ -138,7 +149,7 @@ def file_size(size: int | None) -> str:
 
 GLOBALS = (staff_link, letter_label, file_size, audit_sentence, pass_qr, pending_approval_count,
            mask_phone, staff_phone,
-           localized, current_language, weekday_name, minors_per_adult,
+           localized, localized_lines, current_language, weekday_name, minors_per_adult,
            counts_adults_and_minors,
            # the vocabulary's words and the few-seats-left rule
            state_label, roster_state_label, role_label, organisation_kind_label,

@@ -45,7 +45,7 @@ from courses.render.certificate_artwork import (
 from courses.render.qr import QR_EC, QR_MASK, qr_codewords, qr_matrix
 
 # The QR names are re-exported for callers that imported them from here before courses.render.qr.
-__all__ = ["CertificateData", "render_certificate", "render_certificates", "programme_line",
+__all__ = ["CertificateData", "CertificateEnglish", "render_certificate", "render_certificates", "programme_line",
            "TITLE_EN", "QR_EC", "QR_MASK", "qr_codewords", "qr_matrix"]
 
 INK = HexColor("#262220")
@@ -54,6 +54,17 @@ MUTED = HexColor("#6E6259")
 BODY_LEFT, BODY_RIGHT = 118.0, PAGE_W - 118.0
 BODY_SIZE, BODY_LEADING = 16.0, 31.0
 QR_X, QR_Y, QR_SIZE = BODY_LEFT, 60.0, 76.0
+
+
+@dataclass(frozen=True)
+class CertificateEnglish:
+    """The English lines of a certificate issued for a booking made in English."""
+
+    programme: str              # Learning the Party's Century-Long History ...
+    date_text: str              # 3 December 2026, 09:00–10:30
+    venue: str                  # Liu Bocheng Memorial Hall
+    issuing_unit: str           # blank: the Chinese issuer only
+    issue_date: str             # 3 December 2026
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ class CertificateData:
     organisation: str
     programme: str              # 学习百年党史 感悟刘帅精神 (《》 added when missing)
     programme_kind: str         # 专题党课 / 红色主题党日 / 青少年研学 / 展览参观
-    date_text: str              # 2026年12月3日 9:00–10:30
+    date_text: str              # 2026年12月3日 09:00–10:30
     venue: str
     training_hours: str         # "1.5"; blank for none
     lecturer: str
@@ -77,6 +88,7 @@ class CertificateData:
     seal: bytes | None = None   # PNG; None draws a red seal from issuing_unit
     status: str | None = None   # e.g. 已撤销 REVOKED / 样张 SPECIMEN, as a watermark
     salutation: str | None = None  # 同志 / 同学; by default from the title
+    english: CertificateEnglish | None = None  # English values in the details, issuer, date
 
 
 def render_certificate(cert: CertificateData) -> bytes:
@@ -171,6 +183,11 @@ def _draw_page(c, cert: CertificateData, forms: dict) -> None:
     draw_text(c, SEAL_X, SEAL_Y - 30, cert.issuing_unit, SANS, 14, "centre")
     d = cert.issue_date
     draw_text(c, SEAL_X, SEAL_Y - 54, f"{d.year}年{d.month}月{d.day}日", SANS, 13, "centre")
+    if cert.english is not None:
+        _fill(c, MUTED)
+        english_issuer = " · ".join(part for part in (cert.english.issuing_unit,
+                                                      cert.english.issue_date) if part)
+        draw_text(c, SEAL_X, SEAL_Y - 72, english_issuer, SANS, 8.5, "centre")
     c.saveState()
     c.setBlendMode("Multiply")
     seal_key = hashlib.sha1(cert.seal).hexdigest() if cert.seal else None
@@ -225,10 +242,15 @@ def _wrap(text: str, width: float, first_indent: float) -> list[str]:
 def _draw_details(c, cert: CertificateData, top: float) -> None:
     """A small record under the body: who, what, when, where, how long, with whom."""
     mid = BODY_LEFT + 290
+    english = cert.english
+    programme = programme_line(cert.programme, cert.programme_kind)
+    if english is not None and english.programme.strip() != cert.programme.strip():
+        programme = f"{programme} · {english.programme}"
     rows = [
         [("工作单位 Organisation", cert.organisation, BODY_RIGHT)],
-        [("学习项目 Programme", programme_line(cert.programme, cert.programme_kind), BODY_RIGHT)],
-        [("时间 Date", cert.date_text, mid - 12), ("地点 Venue", cert.venue, SEAL_X - SEAL_R - 8)],
+        [("学习项目 Programme", programme, BODY_RIGHT)],
+        [("时间 Date", english.date_text if english else cert.date_text, mid - 12),
+         ("地点 Venue", english.venue if english else cert.venue, SEAL_X - SEAL_R - 8)],
         [("学时 Hours", cert.training_hours.strip() or "—", mid - 12),
          ("主讲 Lecturer", cert.lecturer or "—", SEAL_X - SEAL_R - 8)],
     ]

@@ -20,11 +20,11 @@ from icalendar import Event, vDuration
 
 from booking.clock import MUSEUM_TZ
 from booking.render.ics import (
-    STATUS_PREFIX,
     check_event_times,
     check_status,
     museum_vtimezone,
     new_calendar,
+    status_prefix,
 )
 
 # Bump when the rendered shape changes, so cached feeds are not served as
@@ -53,6 +53,7 @@ class FeedEvent:
     status: FeedStatus
     url: str | None
     updated_at: datetime
+    language: str = "zh"  # the feed's: "zh" or "en"
 
     def __post_init__(self) -> None:
         check_event_times(self.starts_at, self.ends_at, self.updated_at)
@@ -86,11 +87,15 @@ def render_feed(name: str, events: Iterable[FeedEvent], *, refresh_minutes: int 
 
 
 def _summary(event: FeedEvent) -> str:
-    """The title with the state, and seats left when known: 《…》（余 40 座）."""
+    """The title with the state, and seats left when known: 《…》（余 40 座） / … (40 places left)."""
+    english = event.language == "en"
     if event.status == "cancelled" or event.seats_left is None:
-        return STATUS_PREFIX[event.status] + event.title
+        return status_prefix(event.status, event.language) + event.title
     if event.seats_left == 0:
-        return f"{event.title}（已满）"
+        return f"{event.title} (fully booked)" if english else f"{event.title}（已满）"
+    if english:
+        places = "place" if event.seats_left == 1 else "places"
+        return f"{event.title} ({event.seats_left} {places} left)"
     return f"{event.title}（余 {event.seats_left} 座）"
 
 
@@ -127,7 +132,8 @@ def feed_etag(events: Iterable[FeedEvent]) -> str:
     digest.update(_vtimezone_fingerprint())
     for event in events:
         # Unit/record separators cannot occur in our uids, so fields cannot run together.
-        digest.update(f"\x1e{event.uid}\x1f{event.updated_at.timestamp()!r}\x1f{event.seats_left}".encode())
+        digest.update(f"\x1e{event.uid}\x1f{event.updated_at.timestamp()!r}\x1f{event.seats_left}"
+                      f"\x1f{event.language}".encode())
     return digest.hexdigest()
 
 

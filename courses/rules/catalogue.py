@@ -75,14 +75,14 @@ def modules_as_text(course: Course) -> str:
                      for m in course.modules)
 
 
-def clean_equipment(text: str) -> str:
+def clean_equipment(text: str, field_name: str = "equipment") -> str:
     """One item per line, trimmed, without blanks or repeats."""
     items: list[str] = []
     for line in (text or "").splitlines():
         item = " ".join(line.split())
         if len(item) > MAX_EQUIPMENT_ITEM:
             raise BookingError("equipment_item", _l("每项器材不超过 %(n)s 字。", n=MAX_EQUIPMENT_ITEM),
-                               status=422, field="equipment")
+                               status=422, field=field_name)
         if item and item not in items:
             items.append(item)
     return "\n".join(items)
@@ -114,6 +114,7 @@ class CourseData:
     default_room: Room | None = None
     lecturers: list[Lecturer] = field(default_factory=list)
     equipment: str = ""
+    equipment_en: str = ""
 
 
 def _check(session: Session, data: CourseData, course: Course | None) -> None:
@@ -175,6 +176,7 @@ def _apply(course: Course, data: CourseData) -> None:
         value = getattr(data, name)
         setattr(course, name, value.strip() if isinstance(value, str) else value)
     course.equipment = clean_equipment(data.equipment)
+    course.equipment_en = clean_equipment(data.equipment_en, "equipment_en")
     course.lecturers = list(data.lecturers)
     old = list(course.modules)
     course.modules = [
@@ -197,6 +199,7 @@ def course_state(course: Course) -> dict:
         "requires_letter": course.requires_letter,
         "window": [course.min_working_days_ahead, course.max_days_ahead],
         "default_room": course.default_room_id, "equipment": course.equipment,
+        "equipment_en": course.equipment_en,
         "modules": [[m.title, m.minutes] for m in course.modules],
         "lecturers": sorted(lec.id for lec in course.lecturers), "active": course.active,
     }
@@ -241,8 +244,8 @@ def refresh_future_slots(session: Session, course: Course, now: datetime) -> int
         slot = course_session.slot
         for name in ("title", "title_en", "programme", "kind", "party_size_min",
                      "party_size_max", "requires_approval", "requires_letter",
-                     "min_working_days_ahead",
-                     "max_days_ahead", "modules_text", "equipment", "training_hours"):
+                     "min_working_days_ahead", "max_days_ahead", "modules_text", "modules_text_en",
+                     "equipment", "equipment_en", "training_hours"):
             setattr(slot, name, getattr(facts, name))
     session.flush()
     return len(sessions)

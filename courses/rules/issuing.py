@@ -34,10 +34,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from booking import dates
 from booking.clock import MUSEUM_TZ, local, utcnow
 from booking.errors import BookingError
 from booking.models import Attendee, Booking, BookingState, Role, SlotState, StaffUser, Venue
@@ -52,7 +54,7 @@ from courses.models import (
     CourseKind,
     CourseSession,
 )
-from courses.render.certificates import CertificateData
+from courses.render.certificates import CertificateData, CertificateEnglish
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +139,14 @@ def complete_and_issue(session: Session, course_session: CourseSession, user: St
 def _session_facts(course_session: CourseSession) -> dict:
     slot, course = course_session.slot, course_session.course
     lecturer = course_session.lecturer.name if course_session.lecturer else slot.lecturer_name
-    return dict(programme=course.title,
+    venue = slot.venue
+    return dict(programme=course.title, programme_en=course.title_en,
                 programme_kind=programme_kind_name(course.kind), title=TITLES[course.kind],
                 session_starts_at=slot.starts_at, session_ends_at=slot.ends_at,
-                venue_name=slot.venue.name, training_hours=course.training_hours,
-                lecturer=lecturer or "", issuing_unit=slot.venue.issuing_unit or slot.venue.name)
+                venue_name=venue.name, venue_name_en=venue.name_en,
+                training_hours=course.training_hours, lecturer=lecturer or "",
+                issuing_unit=venue.issuing_unit or venue.name,
+                issuing_unit_en=venue.issuing_unit_en or venue.name_en)
 
 
 def _serial(venue: Venue, year: int, number: int) -> dict:
@@ -251,10 +256,11 @@ def reissue_certificate(session: Session, cert: Certificate, user: StaffUser | N
         **_serial(venue, year, number), verification_code=code, attendee_id=cert.attendee_id,
         session_id=cert.session_id, state=CertificateState.VALID, latest=True, name=name,
         organisation=cert.organisation, programme=cert.programme,
-        programme_kind=cert.programme_kind, title=cert.title,
+        programme_en=cert.programme_en, programme_kind=cert.programme_kind, title=cert.title,
         session_starts_at=cert.session_starts_at, session_ends_at=cert.session_ends_at,
-        venue_name=cert.venue_name, training_hours=cert.training_hours, lecturer=cert.lecturer,
-        issuing_unit=cert.issuing_unit, issued_at=now)
+        venue_name=cert.venue_name, venue_name_en=cert.venue_name_en,
+        training_hours=cert.training_hours, lecturer=cert.lecturer,
+        issuing_unit=cert.issuing_unit, issuing_unit_en=cert.issuing_unit_en, issued_at=now)
     session.add(new)
     session.flush()
     cert.replaced_by = new
@@ -278,14 +284,24 @@ def hours_text(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def date_text(starts_at: datetime, ends_at: datetime | None) -> str:
-    """2026年12月3日 9:00–10:30, local time."""
-    start = local(starts_at, MUSEUM_TZ)
-    text = f"{start.year}年{start.month}月{start.day}日 {start.hour}:{start:%M}"
-    if ends_at is not None:
-        end = local(ends_at, MUSEUM_TZ)
-        text += f"–{end.hour}:{end:%M}"
-    return text
+def date_text(starts_at: datetime, ends_at: datetime | None, language: str = "zh") -> str:
+    """2026年12月3日 09:00–10:30 / 3 December 2026, 09:00–10:30, local time."""
+    return dates.session_when(starts_at, ends_at, language, MUSEUM_TZ)
+
+
+def title_label(title: str) -> str:
+    """A certificate's printed title (学习证明…) in the reader's language."""
+    labels = {"学习证明": pgettext("certificate", "学习证明"),
+              "研学证明": pgettext("certificate", "研学证明"),
+              "参观证明": pgettext("certificate", "参观证明")}
+    return labels.get(title, title)
+
+
+def certificate_language(cert: Certificate) -> str:
+    """The language of the booking the certificate was issued for ("zh" or "en")."""
+    attendee = cert.attendee
+    booking = attendee.booking if attendee is not None else None
+    return "en" if booking is not None and booking.language == "en" else "zh"
 
 
 @lru_cache(maxsize=32)
@@ -306,7 +322,9 @@ def seal_for(venue_code: str, seal_images: dict | None) -> bytes | None:
 def certificate_data(cert: Certificate, base_url: str,
                      seal_images: dict | None = None) -> CertificateData:
     """The plain data the renderer prints for ``cert``; the QR code opens
-    ``base_url``/verify/<code>."""
+    ``base_url``/verify/<code>. A certificate of a booking made in English also carries the
+    English programme, venue, date and issuer for its English lines."""
+    english = certificate_language(cert) == "en"
     return CertificateData(
         title=cert.title, serial=cert.serial, name=cert.name, organisation=cert.organisation,
         programme=cert.programme, programme_kind=cert.programme_kind,
@@ -316,7 +334,14 @@ def certificate_data(cert: Certificate, base_url: str,
         issue_date=local(cert.issued_at, MUSEUM_TZ).date(),
         verification_code=display_code(cert.verification_code),
         verify_url=f"{base_url.rstrip('/')}/verify/{cert.verification_code}",
-        seal=seal_for(cert.venue.code, seal_images), status=STATUS_MARKS.get(cert.state))
+        seal=seal_for(cert.venue.code, seal_images), status=STATUS_MARKS.get(cert.state),
+        english=CertificateEnglish(
+            programme=cert.programme_en or cert.programme,
+            date_text=date_text(cert.session_starts_at, cert.session_ends_at, "en"),
+            venue=cert.venue_name_en or cert.venue_name,
+            issuing_unit=cert.issuing_unit_en,
+            issue_date=dates.plain_date(local(cert.issued_at, MUSEUM_TZ).date(), "en"))
+        if english else None)
 
 
 def specimen_data(name: str, base_url: str, venue: Venue | None = None,
@@ -330,7 +355,7 @@ def specimen_data(name: str, base_url: str, venue: Venue | None = None,
         title="学习证明", serial=f"{code}-{local(now).year}-000000", name=_clean(name) or "张三",
         organisation="中共重庆市开州区汉丰街道工作委员会", programme="学习百年党史 感悟刘帅精神",
         programme_kind="专题党课", venue=unit,
-        date_text=date_text(now, None).split(" ")[0] + " 9:00–10:30",
+        date_text=date_text(now, None).split(" ")[0] + " 09:00–10:30",
         training_hours="1.5", lecturer="陈静", issuing_unit=unit,
         issue_date=local(now).date(), verification_code="SAMP-LE00-0000",
         verify_url=f"{base_url.rstrip('/')}/verify/SAMPLE000000",

@@ -37,7 +37,10 @@ def slot_facts(course: Course, lecturer: Lecturer | None) -> SlotFacts:
         max_days_ahead=course.max_days_ahead, lecturer_name=lecturer.name if lecturer else "",
         guide_user_id=lecturer.staff_user_id if lecturer else None,
         modules_text="\n".join(f"{m.title} {m.minutes}分钟" for m in course.modules),
-        equipment=course.equipment, training_hours=course.training_hours)
+        modules_text_en="\n".join(f"{m.title_en or m.title} {m.minutes} min"
+                                  for m in course.modules),
+        equipment=course.equipment, equipment_en=course.equipment_en,
+        training_hours=course.training_hours)
 
 
 def lecturer_clash(session: Session, lecturer: Lecturer, starts_at: datetime,

@@ -9,13 +9,15 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from booking import dates
+from booking.clock import local
 from booking.errors import NotFound
+from booking.i18n import current_language, localized
 from booking.models import Booking
 from booking.models.db import db
 from booking.rules.identifiers import mask_name
 from booking.web.extensions import limiter
 from booking.web.public.manage import managed
-from courses.render.certificates import programme_line
 from courses.rules import certificate_lookup, issuing
 from courses.web.certificate_files import certificates_pdf
 from courses.web.public import certificates_bp as bp
@@ -99,8 +101,27 @@ def verify(code: str):
         return redirect(url_for(".verify", code=cert.verification_code))
     response = current_app.make_response(render_template(
         "courses/verify.html", form=form, cert=cert, masked_name=mask_name(cert.name),
-        date_text=issuing.date_text(cert.session_starts_at, cert.session_ends_at),
-        programme=programme_line(cert.programme, cert.programme_kind),
-        hours=issuing.hours_text(cert.training_hours), searched=True))
+        facts=_verified_facts(cert), hours=issuing.hours_text(cert.training_hours),
+        searched=True))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _verified_facts(cert) -> dict:
+    """What the verify page says about ``cert``, in the reader's language (the facts copied at
+    issue time, English where the museum gave it)."""
+    language = current_language()
+    return {"title": issuing.title_label(cert.title),
+            "programme": _programme_line(localized(cert, "programme"), _(cert.programme_kind)),
+            "date_text": issuing.date_text(cert.session_starts_at, cert.session_ends_at,
+                                           language),
+            "venue": localized(cert, "venue_name"), "issuer": localized(cert, "issuing_unit"),
+            "issued": dates.plain_date(local(cert.issued_at).date(), language)}
+
+
+def _programme_line(programme: str, kind: str) -> str:
+    """学习百年党史 感悟刘帅精神（专题党课） / Learn … (Themed party course): the kind is left out
+    when the title names it."""
+    if not kind or kind.lower() in programme.lower():
+        return programme
+    return _("%(text)s（%(note)s）", text=programme, note=kind)

@@ -30,7 +30,13 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.http import is_resource_modified
 
 from booking.clock import local_today, utcnow
-from booking.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language, localized
+from booking.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    current_language,
+    localized,
+    localized_lines,
+)
 from booking.models import Booking, BookingState, Role, Slot, SlotState, Venue
 from booking.models.db import db
 from booking.rules import tokens
@@ -143,11 +149,11 @@ def _public_event(slot: Slot, now: datetime, host: str) -> FeedEvent:
         room=localized(slot.room, "name") if slot.room else None, description="\n".join(lines),
         seats_left=max(slot.seats_left, 0) if bookable else None,
         status="cancelled" if cancelled else "confirmed", url=book_url,
-        updated_at=slot.updated_at)
+        updated_at=slot.updated_at, language=current_language())
 
 
 def _module_lines(slot: Slot) -> list[str]:
-    modules = [line.strip() for line in slot.modules_text.splitlines() if line.strip()]
+    modules = localized_lines(slot, "modules_text")
     if not modules:
         return []
     return [_("活动安排：")] + [f"{n}. {module}" for n, module in enumerate(modules, start=1)]
@@ -196,7 +202,7 @@ def _lecturer_event(slot: Slot, bookings: list[Booking], lecturer: Lecturer,
     if cancelled:
         lines.append(_("本场次已取消。"))
         if slot.cancel_reason:
-            lines.append(_("原因：%(reason)s", reason=slot.cancel_reason))
+            lines.append(_("原因：%(reason)s", reason=localized(slot, "cancel_reason")))
     if slot.room:
         lines.append(_("场地：%(room)s", room=localized(slot.room, "name")))
     lines += _module_lines(slot)
@@ -217,7 +223,8 @@ def _lecturer_event(slot: Slot, bookings: list[Booking], lecturer: Lecturer,
         ends_at=slot.ends_at, title=title, venue=localized(slot.venue, "name"),
         room=localized(slot.room, "name") if slot.room else None, description="\n".join(lines),
         seats_left=None, status="cancelled" if cancelled else "confirmed", url=None,
-        updated_at=max([slot.updated_at] + [b.updated_at for b in bookings]))
+        updated_at=max([slot.updated_at] + [b.updated_at for b in bookings]),
+        language=current_language())
 
 
 # --- answering -------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def _course_data(form: CourseForm) -> catalogue.CourseData:
         min_working_days_ahead=form.min_working_days_ahead.data,
         max_days_ahead=form.max_days_ahead.data, default_room=pick(Room, form.default_room.data),
         lecturers=list(db.session.scalars(select(Lecturer).where(Lecturer.id.in_(chosen))))
-        if chosen else [], equipment=form.equipment.data)
+        if chosen else [], equipment=form.equipment.data, equipment_en=form.equipment_en.data)
 
 
 @bp.route("/catalogue/new", methods=["GET", "POST"])

@@ -80,6 +80,8 @@ class CourseForm(FlaskForm):
     default_room = SelectField(_l("默认场地"), coerce=int)
     lecturers = MultiCheckboxField(_l("可讲授的宣讲员/讲解员"), coerce=int)
     equipment = TextAreaField(_l("所需器材（每行一项）"), validators=[Length(max=2000)])
+    equipment_en = TextAreaField(_l("英文器材名称（每行一项，与中文逐行对应）"),
+                                 validators=[Length(max=2000)])
 
     def set_choices(self, venues, rooms, lecturers) -> None:
         self.venue.choices = [(v.id, localized(v, "name")) for v in venues]
@@ -207,6 +209,8 @@ class SessionEditForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField(_l("取消理由（预约单位会看到）"), validators=[
         Length(max=300, message=_l("理由不能超过 300 个字符。"))])
+    reason_en = TextAreaField(_l("英文取消理由（可选，英文预约的单位会看到）"), validators=[
+        Length(max=300, message=_l("理由不能超过 300 个字符。"))])
 
 
 class ClosureForm(FlaskForm):
@@ -215,6 +219,8 @@ class ClosureForm(FlaskForm):
     kind = RadioField(_l("设置"), default="close", choices=[
         ("close", _l("临时闭馆（取消当天所有场次）")), ("open", _l("特别开放（如节假日的周一）"))])
     reason = StringField(_l("原因（公众日历会显示）"), validators=[
+        Length(max=200, message=_l("原因不能超过 200 个字符。"))])
+    reason_en = StringField(_l("英文原因（可选，英文页面显示）"), validators=[
         Length(max=200, message=_l("原因不能超过 200 个字符。"))])
     action = HiddenField(default="preview")
 

@@ -200,7 +200,7 @@ def session_cancel(session_id: int):
     if form.validate_on_submit():
         try:
             cancelled = staff_cases.cancel_by_museum(db.session, slot, form.reason.data,
-                                                     current_staff())
+                                                     current_staff(), form.reason_en.data or "")
         except BookingError as error:
             show_error(form, error)
         else:
@@ -233,13 +233,15 @@ def closures_page():
     day = form.day.data
     try:
         if form.kind.data == "open":
-            staff_cases.force_open_day(db.session, venue, day, form.reason.data, current_staff())
+            staff_cases.force_open_day(db.session, venue, day, form.reason.data, current_staff(),
+                                       form.reason_en.data or "")
             message = _("%(day)s 已设为特别开放。", day=day.isoformat())
         elif form.action.data != "confirm":
             preview = closures.closure_plan(db.session, venue, day, form.reason.data)
             return _closures_page(form, preview={"venue": venue, "day": day, "slots": preview})
         else:
-            closed = staff_cases.close_day(db.session, venue, day, form.reason.data, current_staff())
+            closed = staff_cases.close_day(db.session, venue, day, form.reason.data,
+                                           current_staff(), form.reason_en.data or "")
             message = _("%(day)s 已临时闭馆：取消 %(n)s 个场次，%(m)s 个预约已标记为“场馆取消”。",
                         day=day.isoformat(), n=len(closed.slots), m=len(closed.bookings))
     except BookingError as error:
