@@ -214,7 +214,7 @@ def test_the_api_queues_on_create_and_on_cancel_in_the_requested_language(client
 def test_cancelling_on_the_manage_page_confirms_the_cancellation(client, slot):
     booking, token = book(slot)
     page = open_manage_link(client, booking.reference, token)
-    assert client.post(f"{page}/cancel", data={"reason": "行程变更"}).status_code == 302
+    assert client.post(f"{page}/cancel", data={"reason": "行程变更"}).status_code == 303
     (message,) = outbox("cancelled")
     assert booking.display_reference in message.body_text and "已取消" in message.subject
 
@@ -286,7 +286,7 @@ def test_freed_seats_offered_to_the_waiting_list_are_mailed_with_a_working_accep
         contact_email="li@example.org", language="en"), now=utcnow() - timedelta(hours=1))
     db.session.commit()
     page = open_manage_link(client, holder.reference, token)
-    assert client.post(f"{page}/cancel", data={"reason": ""}).status_code == 302
+    assert client.post(f"{page}/cancel", data={"reason": ""}).status_code == 303
     (offer,) = outbox("waitlist_offer")
     assert offer.recipient == "li@example.org" and "Liu Bocheng Memorial Hall" in offer.body_text
     db.session.refresh(entry)
