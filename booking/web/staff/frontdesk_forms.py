@@ -75,8 +75,8 @@ class StaffBookingForm(OverrideFields, ContactFields, FlaskForm):
         DataRequired(_l("请填写单位名称。")),
         Length(max=120, message=_l("单位名称不能超过 %(max)d 个字符。"))])
     organisation_kind = SelectField(
-        _l("单位类型"), choices=[SelectChoice(kind.value, label) for kind, label in
-                                 ORGANISATION_KIND_LABELS.items()],
+        _l("单位类型"), choices=[SelectChoice("", _l("— 请选择 —"))] + [
+            SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()],
         validators=[DataRequired(_l("请选择单位类型。"))])
     credit_code = StringField(_l("统一社会信用代码（可选）"), filters=[_strip],
                               validators=[_credit_code])
