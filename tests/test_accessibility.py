@@ -11,9 +11,12 @@ axe-core and vnu come from npm into `.ci/node_modules` (`.ci/run` installs them;
 `default-jre-headless`). axe is put into each page with `page.evaluate` (a DevTools call, which
 the page's Content-Security-Policy does not govern), so the pages keep their CSP while checked.
 
-The crawl is bounded: same origin, at most MAX_PER_SHAPE pages per URL shape (digits folded,
-so one booking form stands for all), at most MAX_PAGES per crawl, no sign-out, language
-switch, download or feed links.
+Pages whose URL holds a secret (two manage pages, a certificate's verify page) are added to
+the anonymous crawl's start. The crawl is bounded: same origin, at most MAX_PER_SHAPE pages
+per URL shape (numbers, references and codes folded, so one booking form stands for all), at
+most MAX_PAGES per crawl, no sign-out, language switch, download or feed links. A staff
+page that another role's crawl already checked with axe (same shape, same language) is only
+checked by vnu again.
 """
 from __future__ import annotations
 
@@ -96,13 +99,42 @@ def _sign_in(page, base_url: str, username: str) -> None:
     expect(page.locator(".staff-user-name")).to_be_visible()
 
 
-def _crawl(page, base_url: str, start: str, html_dir: Path, label: str, checked: set[str]):
+def _private_pages(app) -> list[str]:
+    """Pages no link reaches because their URL holds a secret: an upcoming booking's and a
+    completed one's manage page (given a token the test knows) and a certificate's verify
+    page."""
+    from sqlalchemy import select
+
+    from booking.models import Booking, BookingState
+    from booking.models.db import db
+    from booking.rules import tokens
+    from courses.models import Certificate
+
+    pages = []
+    with app.app_context():
+        for states in ((BookingState.CONFIRMED,),
+                       (BookingState.CHECKED_IN, BookingState.COMPLETED)):
+            booking = db.session.scalars(select(Booking).where(Booking.state.in_(states))
+                                         .order_by(Booking.id.desc()).limit(1)).first()
+            if booking is not None:
+                booking.manage_token_hash = tokens.hash_secret(f"a11y-{booking.id}")
+                pages.append(f"/manage/{booking.reference}/a11y-{booking.id}")
+        code = db.session.scalar(select(Certificate.verification_code).limit(1))
+        if code:
+            pages.append(f"/verify/{code}")
+        db.session.commit()
+    return pages
+
+
+def _crawl(page, base_url: str, start: list[str], html_dir: Path, label: str,
+           checked: set[str]):
     """Visit pages reachable from ``start``; save each one's HTML, and axe it at both widths
     unless a page of its shape was axed already (by another role: the same template).
 
     Returns (pages visited, axe findings as text lines)."""
     origin = urlsplit(base_url).netloc
-    queue, queued, shapes = [base_url + start], {base_url + start}, defaultdict(int)
+    queue = [base_url + path for path in start]
+    queued, shapes = set(queue), defaultdict(int)
     visited: list[str] = []
     findings: list[str] = []
     while queue and len(visited) < MAX_PAGES:
@@ -149,6 +181,22 @@ def _crawl(page, base_url: str, start: str, html_dir: Path, label: str, checked:
     return visited, findings
 
 
+def _failed_booking_form(page, visited: list[str], html_dir: Path, label: str) -> list[str]:
+    """A booking form sent empty: the error summary and the fields' errors, axed and saved."""
+    page.goto(next(url for url in visited if re.search(r"/slots/\d+/book$", url)))
+    with page.expect_navigation() as navigation:
+        page.locator("form.booking-form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    (html_dir / f"{label}-failed-form.html").write_text(
+        f"<!-- {page.url} (sent empty) -->\n" + navigation.value.text(), encoding="utf-8")
+    findings = []
+    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        findings += [f"{label} {width_name} failed booking form: {v['id']} ({v['impact']}) "
+                     f"{v['help']}\n      " + "\n      ".join(v["nodes"]) for v in _axe(page)]
+    return findings
+
+
 def _vnu(html_dir: Path) -> list[str]:
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", str(html_dir)],
@@ -170,7 +218,9 @@ def test_every_page_passes_axe_and_vnu(demo_server, browser, tmp_path, language)
     reason = _missing_tools()
     if reason:
         pytest.skip(reason)
-    base_url, _ = demo_server
+    base_url, app = demo_server
+    TIMES.clear()
+    private = _private_pages(app)
     html_dir = tmp_path / "html"
     html_dir.mkdir()
     counts: dict[str, int] = {}
@@ -183,19 +233,23 @@ def test_every_page_passes_axe_and_vnu(demo_server, browser, tmp_path, language)
         label = f"{role}-{language}"
         if role != "anonymous":
             _sign_in(page, base_url, role)
-        visited, found = _crawl(page, base_url, "/" if role == "anonymous" else "/staff/",
+        visited, found = _crawl(page, base_url,
+                                ["/", *private] if role == "anonymous" else ["/staff/"],
                                 html_dir, label, checked)
         counts[label] = len(visited)
         findings += found
+        if role == "anonymous":
+            findings += _failed_booking_form(page, visited, html_dir, label)
         context.close()
     started = time.monotonic()
     errors = _vnu(html_dir)
     TIMES["vnu"] += time.monotonic() - started
-    print(dict(TIMES))
     print(f"\npages crawled per role in {language} (vnu on each, axe at two widths on each "
           f"of the {len(checked)} kinds of page):")
     for label, count in counts.items():
         print(f"  {label}: {count}")
+    print("  seconds spent: " + ", ".join(f"{k} {v:.0f}" for k, v in TIMES.items()))
+    assert len(private) == 3, private
     assert all(count >= 3 for count in counts.values()), counts
     problems = [f"axe: {line}" for line in findings] + [f"vnu: {line}" for line in errors]
     assert not problems, f"{len(findings)} axe violations, {len(errors)} vnu errors:\n" + \
