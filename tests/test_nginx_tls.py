@@ -236,7 +236,7 @@ def booked(site):
     form = site.client.get(f"{site.base}/slots/{site.slot_id}/book",
                            headers={"X-Forwarded-For": "6.6.6.6"})  # a forged address
     assert form.status_code == 200
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form.text).group(1)
     posted = site.client.post(f"{site.base}/slots/{site.slot_id}/book", files={
         "csrf_token": (None, csrf), "organisation_name": (None, "开州区汉丰街道党工委"),
         "organisation_kind": (None, "party_organisation"), "contact_name": (None, "王建国"),

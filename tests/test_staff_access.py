@@ -159,8 +159,8 @@ def navigation_entries() -> list[str]:
 
 
 def navigation_links(page: str) -> list[str]:
-    nav = page.split('<span class="staff-nav" role="list">')[1].split("</span>")[0]
-    return re.findall(r'<a role="listitem" href="([^"]+)"', nav)
+    nav = page.split('<ul class="nav-list staff-nav">')[1].split("</ul>")[0]
+    return re.findall(r'<li><a href="([^"]+)"', nav)
 
 
 def test_every_navigation_entry_is_a_real_endpoint(app):
