@@ -19,6 +19,7 @@ shipped font can draw. This module imports no Flask.
 from __future__ import annotations
 
 import mmap
+import struct
 import threading
 from functools import cache, lru_cache
 from pathlib import Path
@@ -68,7 +69,7 @@ _INVISIBLE = frozenset(
 
 _lock = threading.Lock()
 _registered = False
-_cmaps: dict[str, frozenset[int]] = {}
+_faces: dict[str, ttfonts.TTFontFace] = {}  # the fonts loaded so far
 
 
 def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
@@ -117,16 +118,16 @@ def _patch_reportlab_to_unicode() -> None:
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
-def _drawable_codes(face) -> frozenset[int]:
-    """Code points the font maps to a glyph with an outline.
+def _drawable(face, code: int) -> bool:
+    """Whether the font maps ``code`` to a glyph with an outline.
 
     The cmap alone is not enough: AR PL UKai maps 䶮 (U+4DAE), among others, to
     an empty glyph, which would print as a blank. Glyph i is empty when its
     'loca' offsets i and i+1 are equal.
     """
+    glyph = face.charToGlyph.get(code)
     pos = face.glyphPos
-    return frozenset(code for code, glyph in face.charToGlyph.items()
-                     if glyph + 1 < len(pos) and pos[glyph + 1] > pos[glyph])
+    return glyph is not None and glyph + 1 < len(pos) and pos[glyph + 1] > pos[glyph]
 
 
 def register_fonts() -> None:
@@ -183,10 +184,68 @@ class _Window:
         return self._data[self._start + first:self._start + max(first, last)]
 
 
+class _Table:
+    """A read-only sequence of big-endian numbers in a mapped font's table, decoded when
+    read: the glyph offsets ('loca') and metrics ('hmtx') reportlab parses into lists of a
+    Python object per glyph (tens of thousands a font) and then reads a few of per PDF."""
+
+    def __init__(self, data, offset: int, length: int, item: struct.Struct,
+                 last: tuple[int, int] | None = None, scale=None):
+        self._data, self._offset, self._length, self._item = data, offset, length, item
+        self._scale = scale
+        self._last = last  # 'hmtx': (count of full entries, their offset) after which
+        # only left side bearings follow, with the last full entry's advance width
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int):
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        if self._last is None:
+            value = self._item.unpack_from(self._data, self._offset + self._item.size * index)
+            return value if len(value) > 1 else value[0]
+        full, offset = self._last
+        if index < full:
+            return _HMETRIC.unpack_from(self._data, offset + 4 * index)
+        # reportlab's parser gives these the last advance width *scaled* to 1000 units
+        # (its loop variable is rebound to the scaled value), and subsets with that: so here
+        return (self._scale(_HMETRIC.unpack_from(self._data, offset + 4 * (full - 1))[0]),
+                _USHORT.unpack_from(self._data, offset + 4 * full + 2 * (index - full))[0])
+
+
+_USHORT, _ULONG, _HMETRIC = struct.Struct(">H"), struct.Struct(">L"), struct.Struct(">HH")
+
+
+def _loca(face) -> _Table:
+    data = face._ttf_data
+    long_offsets = _USHORT.unpack_from(data, face.get_table_pos("head")[0] + 50)[0]
+    offset = face.get_table_pos("loca")[0]
+    if long_offsets:
+        return _Table(data, offset, face.numGlyphs + 1, _ULONG)
+
+    class _Short(_Table):  # short offsets are stored halved
+        def __getitem__(self, index: int) -> int:
+            return super().__getitem__(index) << 1
+    return _Short(data, offset, face.numGlyphs + 1, _USHORT)
+
+
+def _hmtx(face) -> _Table:
+    data = face._ttf_data
+    full = _USHORT.unpack_from(data, face.get_table_pos("hhea")[0] + 34)[0]
+    return _Table(data, 0, face.numGlyphs, _HMETRIC, (full, face.get_table_pos("hmtx")[0]),
+                  face._pdfScale)
+
+
 def _lean(face) -> None:
-    """Memory a worker need not hold for a parsed face: 'glyf' sliced in place, and the
-    glyph -> characters lists (a quarter of a million lists for the four fonts), which
-    reportlab reads only to shape text with uharfbuzz, not installed here."""
+    """Memory a worker need not hold for a parsed face: 'glyf' sliced in place, glyph
+    offsets and metrics read from the map, and the glyph -> characters lists (a quarter of
+    a million lists for the four fonts), which reportlab reads only to shape text with
+    uharfbuzz, not installed here."""
+    loca, hmtx = _loca(face), _hmtx(face)
+    assert len(loca) == len(face.glyphPos) and loca[len(loca) - 1] == face.glyphPos[-1]
+    assert len(hmtx) == len(face.hmetrics) and hmtx[len(hmtx) - 1] == face.hmetrics[-1]
+    face.glyphPos, face.hmetrics = loca, hmtx
     table = type(face).get_table
 
     def get_table(tag: str):
@@ -210,22 +269,22 @@ def _load(name: str) -> None:
     # <b>/<i> in Paragraph markup cannot make reportlab raise.
     pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name,
                                   boldItalic=name)
-    _cmaps[name] = _drawable_codes(font.face)
+    _faces[name] = font.face
 
 
 def ensure_font(name: str) -> None:
     """Load the shipped font ``name`` now if no run has needed it yet."""
-    if name not in _cmaps and name in FONT_FILES:
+    if name not in _faces and name in FONT_FILES:
         register_fonts()
         with _lock:
-            if name not in _cmaps:
+            if name not in _faces:
                 _load(name)
 
 
 def _has_glyph(font_name: str, code: int) -> bool:
-    if font_name not in _cmaps:
+    if font_name not in _faces:
         ensure_font(font_name)
-    return code in _cmaps[font_name]
+    return _drawable(_faces[font_name], code)
 
 
 @cache
