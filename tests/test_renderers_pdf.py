@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from qrcode import util as qr_util
 from reportlab.pdfbase import pdfmetrics, ttfonts
 
-from booking.render import fonts
+from booking.render import font_files, fonts
 from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession, render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
 from courses.render.certificates import (
@@ -291,8 +291,8 @@ def test_a_lean_mapped_font_reads_as_reportlab_parses_it(name):
     demand: every value must be what reportlab's own parser gives (subsets are cut from them)."""
     filename, index = fonts.FONT_FILES[name]
     plain = ttfonts.TTFontFace(str(fonts.FONT_DIR / filename), subfontIndex=index)
-    lean = ttfonts.TTFontFace(fonts._MappedFile(fonts.FONT_DIR / filename), subfontIndex=index)
-    fonts._lean(lean)
+    lean = ttfonts.TTFontFace(font_files.MappedFile(fonts.FONT_DIR / filename), subfontIndex=index)
+    font_files.lean(lean)
     assert list(lean.glyphPos) == plain.glyphPos
     assert list(lean.hmetrics) == plain.hmetrics
     assert lean.charToGlyph == plain.charToGlyph and lean.charWidths == plain.charWidths
