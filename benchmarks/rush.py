@@ -171,6 +171,18 @@ class Recorder:
             self.errors.append(text)
 
 
+def _without_secret(answer: bytes):
+    """A booking answer as its replay must repeat it: the manage token is shown once, never
+    kept in the idempotency record (so a replay leaves it out)."""
+    try:
+        body = json.loads(answer)
+    except ValueError:
+        return answer
+    if isinstance(body, dict):
+        body.pop("manage_token", None)
+    return body
+
+
 def organisation_body(slot_id: int, n: int) -> bytes:
     return json.dumps({
         "slot_id": slot_id,
@@ -213,7 +225,7 @@ def organisation(recorder: Recorder, port: int, calendar: str, n: int, start: th
         if n % 5 == 0 and status in (201, *REFUSED):  # the answer "got lost": send it again
             again, again_headers, repeated = recorder.request(
                 port, "booking retry", "POST", "/api/v1/bookings", body, headers)
-            if (again, repeated) != (status, answer) or \
+            if (again, _without_secret(repeated)) != (status, _without_secret(answer)) or \
                     again_headers.get("Idempotent-Replayed") != "true":
                 recorder.error(f"client {n}: retry answered {again}, not the first {status}")
             else:
