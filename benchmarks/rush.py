@@ -173,13 +173,15 @@ class Recorder:
 
 def _without_secret(answer: bytes):
     """A booking answer as its replay must repeat it: the manage token is shown once, never
-    kept in the idempotency record (so a replay leaves it out)."""
+    kept in the idempotency record, so a replay leaves it out and says so in a ``message``
+    (``booking/api/v1/representation.replayed_json``)."""
     try:
         body = json.loads(answer)
     except ValueError:
         return answer
     if isinstance(body, dict):
         body.pop("manage_token", None)
+        body.pop("message", None)
     return body
 
 
@@ -227,7 +229,12 @@ def organisation(recorder: Recorder, port: int, calendar: str, n: int, start: th
                 port, "booking retry", "POST", "/api/v1/bookings", body, headers)
             if (again, _without_secret(repeated)) != (status, _without_secret(answer)) or \
                     again_headers.get("Idempotent-Replayed") != "true":
-                recorder.error(f"client {n}: retry answered {again}, not the first {status}")
+                first, second = _without_secret(answer), _without_secret(repeated)
+                differ = sorted(k for k in {*first, *second} if first.get(k) != second.get(k)) \
+                    if isinstance(first, dict) and isinstance(second, dict) else "body"
+                recorder.error(f"client {n}: retry answered {again}, not the first {status} "
+                               f"(differs: {differ}; replayed: "
+                               f"{again_headers.get('Idempotent-Replayed')})")
             else:
                 recorder.count("replayed")
         if status == 201:
