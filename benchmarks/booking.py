@@ -2,6 +2,10 @@
 
 Run from the repo root:
 python benchmarks/booking.py [--seconds 4] [--concurrency 16] [--synchronous FULL|NORMAL|both]
+    [--in-process 300]
+
+First, ``--in-process`` bookings go through Flask's test client (no HTTP): CPU per booking
+and the SQL statements of the last one.
 
 ``--synchronous`` (default: $SQLITE_SYNCHRONOUS, else both) chooses SQLite's
 ``PRAGMA synchronous`` for the app and the baselines alike; with ``both`` every target runs
