@@ -108,7 +108,7 @@ def test_the_page_cache_stays_within_its_bounds():
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-def _statements(client, path: str) -> int:
+def _statements(client, path: str, headers: dict | None = None) -> int:
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -116,7 +116,7 @@ def _statements(client, path: str) -> int:
             seen.append(statement)
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        response = client.get(path)
+        response = client.get(path, headers=headers)
         assert response.status_code == 200, path
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
@@ -133,16 +133,27 @@ def _counts(app, client, paths: list[str]) -> dict[str, tuple[int, int]]:
 
 
 def test_statements_per_page_do_not_grow_with_the_data(app, client, create_course, create_slot,
-                                                       create_booking):
+                                                       create_booking, create_user):
+    """Public pages, feeds and the API, and the staff's roster and statistics: as many SQL
+    statements with 1 booking as with 165 (and 77 slots instead of 1)."""
     course = create_course(code="liushuai-spirit")
     venue = course.venue
     first = next_open_day()
     slot = create_slot(venue, day=first, programme=course.code, capacity=500)
-    create_booking(slot, party_size=10)
+    booking, token = create_booking(slot, party_size=10)
     paths = [*pages_of(slot), "/", f"/slots/{slot.id}/book",
              f"/api/v1/slots?venue=LBC&from={first}&to={first + timedelta(days=27)}",
-             "/venues/LBC/sessions.ics"]
-    small = _counts(app, client, paths)
+             "/venues/LBC/sessions.ics", f"/programmes/{course.code}/sessions.ics",
+             f"/manage/{booking.reference}/{token}/booking.ics"]
+    staff_paths = [f"/staff/roster/LBC/{first.isoformat()}",
+                   f"/staff/statistics?start={first - timedelta(days=400)}"
+                   f"&end={first + timedelta(days=30)}"]
+    staff = app.test_client()  # signed in; the public pages are read by an anonymous visitor
+    staff.post("/staff/login", data={"username": create_user().username,
+                                     "password": "correct horse battery"})
+    api_lookup = (f"/api/v1/bookings/{booking.reference}", {"Authorization": f"Bearer {token}"})
+    small = {**_counts(app, client, paths), **_counts(app, staff, staff_paths)}
+    small[api_lookup[0]] = (_statements(client, *api_lookup),) * 2
 
     for offset in range(0, 20):  # inside the 30-day booking window
         for start in (time(9), time(10, 30), time(14), time(15, 30)):
@@ -155,7 +166,8 @@ def test_statements_per_page_do_not_grow_with_the_data(app, client, create_cours
                 create_booking(extra, party_size=10)
     for _ in range(5):
         create_booking(slot, party_size=10)
-    large = _counts(app, client, paths)
+    large = {**_counts(app, client, paths), **_counts(app, staff, staff_paths)}
+    large[api_lookup[0]] = (_statements(client, *api_lookup),) * 2
 
     assert large == small
     assert all(warm <= cold for cold, warm in small.values())

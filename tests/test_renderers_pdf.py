@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from qrcode import util as qr_util
 from reportlab.pdfbase import pdfmetrics, ttfonts
 
-from booking.render import fonts
+from booking.render import font_files, fonts
 from booking.render.roster_pdf import RosterDay, RosterGroup, RosterSession, render_roster_pdf
 from booking.render.roster_xlsx import render_roster_xlsx
 from courses.render.certificates import (
@@ -283,3 +283,21 @@ def test_roster_xlsx_has_a_row_per_group_under_frozen_bold_headers():
     assert rows[0][header.index("人数 Size")] == first.party_size
     assert "暂无预约 No bookings" in rows[3]
     assert sheet.column_dimensions["H"].width > 20
+
+
+@pytest.mark.parametrize("name", sorted(fonts.FONT_FILES))
+def test_a_lean_mapped_font_reads_as_reportlab_parses_it(name):
+    """The fonts are read through a memory map, their glyph offsets and metrics decoded on
+    demand: every value must be what reportlab's own parser gives (subsets are cut from them)."""
+    filename, index = fonts.FONT_FILES[name]
+    plain = ttfonts.TTFontFace(str(fonts.FONT_DIR / filename), subfontIndex=index)
+    lean = ttfonts.TTFontFace(font_files.MappedFile(fonts.FONT_DIR / filename), subfontIndex=index)
+    font_files.lean(lean)
+    assert list(lean.glyphPos) == plain.glyphPos
+    assert list(lean.hmetrics) == plain.hmetrics
+    assert lean.charToGlyph == plain.charToGlyph and lean.charWidths == plain.charWidths
+    glyf = plain.get_table("glyf")
+    for glyph in (0, 1, len(plain.glyphPos) // 2, len(plain.glyphPos) - 2):
+        start, end = plain.glyphPos[glyph], plain.glyphPos[glyph + 1]
+        assert lean.get_table("glyf")[start:end] == glyf[start:end]
+    assert lean.get_table("head") == plain.get_table("head")

@@ -361,6 +361,21 @@ def test_references_are_short_random_and_unique(create_slot):
     assert db.session.scalar(select(db.func.count()).select_from(Booking)) == 200
 
 
+def test_a_reference_already_taken_is_never_handed_out_again(create_slot, monkeypatch):
+    """The booking INSERT skips a taken reference (ON CONFLICT DO NOTHING) and draws again."""
+    slot = create_slot(day=ORDINARY_TUESDAY, capacity=200)
+    now = at(date(2026, 10, 12))
+    first, _ = book(db.session, booking_request(slot, 1), now=now)
+    db.session.commit()
+    drawn = iter([first.reference, first.reference, "HJKMNPQR"])
+    monkeypatch.setattr(tokens, "new_reference", lambda: next(drawn))
+    second, _ = book(db.session, booking_request(slot, 2), now=now)
+    db.session.commit()
+    assert (second.reference, second.party_size) == ("HJKMNPQR", 2)
+    assert db.session.scalar(select(Booking.party_size).filter_by(reference=first.reference)) == 1
+    assert db.session.scalar(select(db.func.count()).select_from(Booking)) == 2
+
+
 def test_manage_token_is_stored_only_as_its_hash(create_booking):
     booking, token = create_booking()
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))

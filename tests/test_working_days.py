@@ -51,6 +51,29 @@ def test_the_lead_time_rule_uses_the_staff_corrections(app, create_venue, create
     assert refused.value.code == "too_soon"
 
 
+def test_a_booking_reads_the_corrections_with_its_slot_and_honours_them(app, create_venue,
+                                                                        create_slot):
+    """The booking path reads the corrections in its slot query (a subquery aggregating them
+    as text): an extra holiday and a make-up working day must come through it exactly."""
+    from booking.rules.workflow import create_booking
+    from tests.fixtures.factories import booking_request
+
+    venue = create_venue(weekly_closed_day=None)
+    today = local(utcnow(), MUSEUM_TZ).date()
+    first = opening.add_working_days(today, 1)
+    slot = create_slot(venue, day=opening.add_working_days(today, 2), capacity=100)
+    working_days.set_correction(db.session, first, False, "临时放假", None)
+    working_days.set_correction(db.session, today + timedelta(days=40), True, "调休上班", None)
+    db.session.commit()
+    text = db.session.scalar(select(working_days.corrections_column(utcnow().date())))
+    assert working_days.corrections_in(text, today) == working_days.corrections_from(
+        db.session, today) == {first: False, today + timedelta(days=40): True}
+    with pytest.raises(BookingError) as refused:
+        create_booking(db.session, booking_request(slot))
+    assert refused.value.code == "too_soon"
+    db.session.rollback()
+
+
 def test_staff_correct_the_calendar_on_a_page_and_it_is_audited(client, login, create_user):
     desk = create_user("desk", Role.STAFF)
     login(desk)

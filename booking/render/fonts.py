@@ -26,6 +26,8 @@ from reportlab import rl_config
 from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics, ttfonts
 
+from booking.render.font_files import MappedFile, lean
+
 FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
 
 SANS = "WQYMicroHei"
@@ -67,7 +69,7 @@ _INVISIBLE = frozenset(
 
 _lock = threading.Lock()
 _registered = False
-_cmaps: dict[str, frozenset[int]] = {}
+_faces: dict[str, ttfonts.TTFontFace] = {}  # the fonts loaded so far
 
 
 def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
@@ -116,16 +118,16 @@ def _patch_reportlab_to_unicode() -> None:
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
-def _drawable_codes(face) -> frozenset[int]:
-    """Code points the font maps to a glyph with an outline.
+def _drawable(face, code: int) -> bool:
+    """Whether the font maps ``code`` to a glyph with an outline.
 
     The cmap alone is not enough: AR PL UKai maps 䶮 (U+4DAE), among others, to
     an empty glyph, which would print as a blank. Glyph i is empty when its
     'loca' offsets i and i+1 are equal.
     """
+    glyph = face.charToGlyph.get(code)
     pos = face.glyphPos
-    return frozenset(code for code, glyph in face.charToGlyph.items()
-                     if glyph + 1 < len(pos) and pos[glyph + 1] > pos[glyph])
+    return glyph is not None and glyph + 1 < len(pos) and pos[glyph + 1] > pos[glyph]
 
 
 def register_fonts() -> None:
@@ -160,28 +162,30 @@ def _load(name: str) -> None:
     """Parse and register one shipped font (the caller holds ``_lock``)."""
     filename, index = FONT_FILES[name]
     # Skip checksum validation: the fonts are ours and it costs time.
-    font = ttfonts.TTFont(name, str(FONT_DIR / filename), subfontIndex=index, validate=0)
+    font = ttfonts.TTFont(name, MappedFile(FONT_DIR / filename), subfontIndex=index,
+                          validate=0)
+    lean(font.face)
     pdfmetrics.registerFont(font)
     # No bold or italic faces ship: map them to the regular face so that
     # <b>/<i> in Paragraph markup cannot make reportlab raise.
     pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name,
                                   boldItalic=name)
-    _cmaps[name] = _drawable_codes(font.face)
+    _faces[name] = font.face
 
 
 def ensure_font(name: str) -> None:
     """Load the shipped font ``name`` now if no run has needed it yet."""
-    if name not in _cmaps and name in FONT_FILES:
+    if name not in _faces and name in FONT_FILES:
         register_fonts()
         with _lock:
-            if name not in _cmaps:
+            if name not in _faces:
                 _load(name)
 
 
 def _has_glyph(font_name: str, code: int) -> bool:
-    if font_name not in _cmaps:
+    if font_name not in _faces:
         ensure_font(font_name)
-    return code in _cmaps[font_name]
+    return _drawable(_faces[font_name], code)
 
 
 @cache

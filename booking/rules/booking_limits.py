@@ -96,27 +96,35 @@ def check_booking_limits(session: Session, slot: Slot, organisation_id: int, pho
     if policy is None:
         return
     limits = limits_for(policy, slot, session.get(Organisation, organisation_id))
+    if not (limits.upcoming or limits.seats_per_day):
+        return
     phone = normalise_phone(phone)
     same_contact = or_(Booking.organisation_id == organisation_id, Booking.contact_phone == phone)
     at_venue = (Booking.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)
+    counts = []  # one SELECT of scalar subqueries: the booking path's statements are few
     if limits.upcoming:
-        held = session.scalar(select(func.count(Booking.id)).join(Slot, at_venue).where(
-            same_contact, Booking.state.in_(ACTIVE), Slot.starts_at > now))
-        waiting = session.scalar(select(func.count(WaitlistEntry.id)).join(
-            Slot, (WaitlistEntry.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)).where(
-            or_(WaitlistEntry.organisation_id == organisation_id,
-                WaitlistEntry.contact_phone == phone),
-            WaitlistEntry.state.in_((WaitlistState.WAITING, WaitlistState.OFFERED)),
-            Slot.starts_at > now))
+        counts += [
+            select(func.count(Booking.id)).join(Slot, at_venue).where(
+                same_contact, Booking.state.in_(ACTIVE), Slot.starts_at > now),
+            select(func.count(WaitlistEntry.id)).join(
+                Slot, (WaitlistEntry.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)).where(
+                or_(WaitlistEntry.organisation_id == organisation_id,
+                    WaitlistEntry.contact_phone == phone),
+                WaitlistEntry.state.in_((WaitlistState.WAITING, WaitlistState.OFFERED)),
+                Slot.starts_at > now)]
+    if limits.seats_per_day:
+        counts.append(select(func.coalesce(func.sum(Booking.seats), 0)).join(
+            Slot, at_venue).where(same_contact, Booking.state.in_(HOLDING_SEATS),
+                                  Slot.day == slot.day))
+    found = list(session.execute(select(*(c.scalar_subquery() for c in counts))).one())
+    if limits.upcoming:
+        held, waiting = found.pop(0), found.pop(0)
         if held + waiting >= limits.upcoming:
             raise BookingError("too_many_bookings", _l(
                 "同一单位或联系电话在本馆最多可同时有 %(n)s 个未完成的预约（含候补）。"
                 "请先完成或取消已有预约。", n=limits.upcoming), status=422, field="contact_phone")
     if limits.seats_per_day:
-        seats = session.scalar(select(func.coalesce(func.sum(Booking.seats), 0)).join(
-            Slot, at_venue).where(same_contact, Booking.state.in_(HOLDING_SEATS),
-                                  Slot.day == slot.day))
-        if seats + party_size > limits.seats_per_day:
+        if found[0] + party_size > limits.seats_per_day:
             raise BookingError("too_many_seats", _l(
                 "同一单位或联系电话在本馆每天最多预约 %(n)s 个座位。", n=limits.seats_per_day),
                 status=422, field="party_size")

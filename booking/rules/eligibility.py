@@ -36,13 +36,17 @@ def _suspended_error(until: date) -> BookingError:
 
 
 def check_not_suspended(session: Session, organisation: Organisation, phone: str,
-                        today: date) -> None:
+                        today: date, suspended: list[Organisation] | None = None) -> None:
     """Refuse a suspended organisation, found by its row, its normalised name or a phone
-    one of its bookings gave."""
+    one of its bookings gave. ``suspended``: the organisations suspended on ``today``, when
+    the caller has read them already (they are read here otherwise)."""
     if organisation.is_suspended_on(today):
         raise _suspended_error(organisation.suspended_until)
-    suspended = session.scalars(select(Organisation).where(
-        Organisation.suspended_until >= today, Organisation.id != organisation.id)).all()
+    if suspended is None:
+        suspended = session.scalars(select(Organisation).where(
+            Organisation.suspended_until >= today, Organisation.id != organisation.id)).all()
+    else:
+        suspended = [o for o in suspended if o.id != organisation.id]
     key = normalise_name(organisation.name)
     for other in suspended:
         if normalise_name(other.name) == key:

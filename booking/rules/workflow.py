@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,6 +44,8 @@ from booking.rules.party_makeup import (
 )
 
 MAX_ATTENDEE_NAME = 60
+#: INSERT constructs with ``ON CONFLICT DO NOTHING``; other databases check the reference first.
+_DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 #: Called after a rule gave seats back in a slot, in the same transaction: (session, slot, now).
 #: The waiting list plugs in here without this module depending on it: the use cases pass
@@ -114,11 +117,11 @@ def check_slot_open_for_booking(session: Session, slot: Slot, now: datetime | No
 
 
 def check_slot_bookable(session: Session, slot: Slot, party_size: int,
-                        now: datetime | None = None,
-                        override: VenueDay | None | bool = False) -> None:
-    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now
-    (``override``: the slot's prefetched VenueDay, as for check_slot_open_for_booking)."""
-    check_slot_open_for_booking(session, slot, now, override)
+                        now: datetime | None = None, override: VenueDay | None | bool = False,
+                        corrections: opening.Corrections | None = None) -> None:
+    """Raise BookingError unless a group of ``party_size`` may book ``slot`` now (``override``,
+    ``corrections``: prefetched, as for check_slot_open_for_booking)."""
+    check_slot_open_for_booking(session, slot, now, override, corrections)
     if not slot.party_size_min <= party_size <= slot.party_size_max:
         raise BookingError("party_size", _l("团体人数须在 %(min)s 至 %(max)s 人之间。",
                                             min=slot.party_size_min, max=slot.party_size_max),
@@ -126,24 +129,46 @@ def check_slot_bookable(session: Session, slot: Slot, party_size: int,
 
 
 def check_may_book(session: Session, organisation: Organisation, phone: str, slot: Slot,
-                   today: date) -> None:
+                   today: date, suspended: list[Organisation] | None = None) -> None:
     """No-shows suspend an organisation from booking (and queueing) until a date, under any
-    of its names or phones; a venue may limit its open bookings (:mod:`.eligibility`)."""
-    eligibility.check_not_suspended(session, organisation, phone, today)
+    of its names or phones; a venue may limit its open bookings (:mod:`.eligibility`).
+    ``suspended``: the organisations suspended on ``today``, when the caller read them."""
+    eligibility.check_not_suspended(session, organisation, phone, today, suspended)
     eligibility.check_within_limit(session, organisation, slot.venue, today)
+
+
+def _organisation_key(details: OrganisationDetails) -> tuple[str, str | None]:
+    return " ".join(details.name.split()), (details.credit_code or "").strip().upper() or None
 
 
 def find_or_create_organisation(session: Session, details: OrganisationDetails) -> Organisation:
     """The same organisation across bookings: by credit code when given, else by name."""
-    name = " ".join(details.name.split())
-    code = (details.credit_code or "").strip().upper() or None
+    name, code = _organisation_key(details)
     query = select(Organisation)
     query = (query.filter_by(credit_code=code) if code
              else query.filter_by(name=name, credit_code=None))
     organisation = session.scalars(query.limit(1)).first()
-    if organisation is not None:
-        return organisation
-    organisation = Organisation(name=name, kind=details.kind, credit_code=code)
+    return organisation or _create_organisation(session, name, details.kind, code)
+
+
+def organisation_and_suspended(session: Session, details: OrganisationDetails,
+                               today: date) -> tuple[Organisation, list[Organisation]]:
+    """:func:`find_or_create_organisation` and, in the same query, every organisation
+    suspended on ``today`` (what :func:`check_may_book` reads next): the booking path's."""
+    name, code = _organisation_key(details)
+    rows = session.scalars(select(Organisation).where(or_(
+        Organisation.credit_code == code if code
+        else and_(Organisation.name == name, Organisation.credit_code.is_(None)),
+        Organisation.suspended_until >= today)).order_by(Organisation.id)).all()
+    organisation = next((o for o in rows if (o.credit_code == code if code else
+                                              (o.name == name and o.credit_code is None))), None)
+    return (organisation or _create_organisation(session, name, details.kind, code),
+            [o for o in rows if o.suspended_until is not None and o.suspended_until >= today])
+
+
+def _create_organisation(session: Session, name: str, kind: OrganisationKind,
+                         code: str | None) -> Organisation:
+    organisation = Organisation(name=name, kind=kind, credit_code=code)
     if code is None:  # nothing unique to collide on: no savepoint needed
         session.add(organisation)
         session.flush()
@@ -170,13 +195,23 @@ def clean_names(names: list[str], party_size: int) -> list[str]:
     return cleaned
 
 
-def _unused_reference(connection) -> str:
-    table = Booking.__table__
+def _insert_booking(session: Session, values: dict) -> Booking:
+    """INSERT the booking under a fresh random reference and load it from RETURNING, one
+    statement: a reference already taken (about 1 in 10^11 per existing booking) makes the
+    INSERT do nothing (``ON CONFLICT``) and the next reference is tried."""
+    dialect_insert = _DIALECT_INSERT.get(session.get_bind().dialect.name)
     while True:
         reference = tokens.new_reference()
-        if connection.execute(select(table.c.id).where(table.c.reference == reference)
-                              ).first() is None:
-            return reference
+        if dialect_insert is not None:
+            statement = dialect_insert(Booking).on_conflict_do_nothing(index_elements=["reference"])
+        elif session.scalar(select(Booking.id).filter_by(reference=reference)) is None:
+            statement = insert(Booking)
+        else:
+            continue
+        booking = session.scalars(statement.values(reference=reference, **values)
+                                  .returning(Booking)).first()
+        if booking is not None:
+            return booking
 
 
 def create_booking(session: Session, request: BookingRequest,
@@ -188,18 +223,20 @@ def create_booking(session: Session, request: BookingRequest,
     token (shown once)."""
     now = now or utcnow()
     found = session.execute(
-        select(Slot, VenueDay).options(joinedload(Slot.venue))
+        select(Slot, VenueDay, working_days.corrections_column(now.date()))
+        .options(joinedload(Slot.venue))
         .outerjoin(VenueDay, and_(VenueDay.venue_id == Slot.venue_id, VenueDay.day == Slot.day))
         .where(Slot.id == request.slot_id)).first()
     if found is None:
         raise NotFound(_l("该场次不存在。"))
-    slot, venue_day = found  # one query: the hot path of every booking
-    check_slot_bookable(session, slot, request.party_size, now, override=venue_day)
+    slot, venue_day, corrections = found  # one query: the hot path of every booking
+    today = local_today(now, slot.venue.tz)
+    check_slot_bookable(session, slot, request.party_size, now, venue_day,
+                        working_days.corrections_in(corrections, today))
     makeup = check_party_makeup(slot, request.party_size, request.makeup, minors_per_adult)
     names = clean_names(request.attendee_names, request.party_size)
-    organisation = find_or_create_organisation(session, request.organisation)
-    check_may_book(session, organisation, request.contact_phone, slot,
-                   local_today(now, slot.venue.tz))
+    organisation, suspended = organisation_and_suspended(session, request.organisation, today)
+    check_may_book(session, organisation, request.contact_phone, slot, today, suspended)
     check_booking_limits(session, slot, organisation.id, request.contact_phone,
                          request.party_size, limits, now)
     capacity.claim_seats(session, slot, request.party_size)
@@ -217,24 +254,20 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
     """
     token = tokens.new_secret()
     state = BookingState.PENDING if slot.requires_approval else BookingState.CONFIRMED
-    # Core INSERTs on the session's connection: this is the hot path of every booking, and a
-    # unit-of-work flush costs several times more for the same two statements.
-    connection = session.connection()
-    booking_id = connection.execute(insert(Booking.__table__).values(
-        reference=_unused_reference(connection), manage_token_hash=tokens.hash_secret(token),
-        pass_code=tokens.new_pass_code(),
+    # Plain INSERTs, no unit-of-work flush: this is the hot path of every booking, and a flush
+    # costs several times more for the same statements (the booking comes back by RETURNING).
+    booking = _insert_booking(session, dict(
+        manage_token_hash=tokens.hash_secret(token), pass_code=tokens.new_pass_code(),
         slot_id=slot.id, organisation_id=organisation.id, party_size=request.party_size,
         adults=makeup.adults, minors=makeup.minors, seats=request.party_size, state=state,
         contact_name=request.contact_name.strip(),
         contact_phone=normalise_phone(request.contact_phone),
         contact_email=(request.contact_email or "").strip(), notes=(request.notes or "").strip(),
         language=request.language, created_at=now, updated_at=now,
-        notify_by=notify_choice(request.notify_by, request.contact_email).value,
-    )).inserted_primary_key[0]
+        notify_by=notify_choice(request.notify_by, request.contact_email).value))
     if names:
-        connection.execute(insert(Attendee.__table__), [
-            dict(booking_id=booking_id, name=n, position=i) for i, n in enumerate(names)])
-    booking = session.get(Booking, booking_id)
+        session.connection().execute(insert(Attendee.__table__), [
+            dict(booking_id=booking.id, name=n, position=i) for i, n in enumerate(names)])
     # The slot (with its venue) is at hand: hand it over, or the mail and text message
     # queued next would load both again once the caller's reference is gone.
     set_committed_value(booking, "slot", slot)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from booking.errors import BookingError
@@ -25,6 +25,24 @@ def corrections_from(session: Session, today: date) -> dict[date, bool]:
         select(CalendarCorrection.day, CalendarCorrection.working_day)
         .where(CalendarCorrection.day >= today, CalendarCorrection.day <= today + LOOKAHEAD)
     ).all())
+
+
+def corrections_column(utc_day: date):
+    """A scalar subquery for a larger query (the booking path reads its slot and these in one
+    statement): the corrections around ``utc_day`` as text, wide enough for any venue's
+    local today (a day either side); :func:`corrections_in` reads it."""
+    return select(func.aggregate_strings(
+        cast(CalendarCorrection.day, String) + case((CalendarCorrection.working_day, "1"),
+                                                     else_="0"), ",")).where(
+        CalendarCorrection.day >= utc_day - timedelta(days=1),
+        CalendarCorrection.day <= utc_day + timedelta(days=1) + LOOKAHEAD).scalar_subquery()
+
+
+def corrections_in(text: str | None, today: date) -> dict[date, bool]:
+    """What :func:`corrections_from` returns for ``today``, from :func:`corrections_column`."""
+    found = {date.fromisoformat(item[:10]): item[-1] == "1" for item in (text or "").split(",")
+             if item}
+    return {day: working for day, working in found.items() if today <= day <= today + LOOKAHEAD}
 
 
 def upcoming(session: Session, today: date) -> list[CalendarCorrection]:
