@@ -34,6 +34,7 @@ from booking.rules.identifiers import (
     mask_phone,
     normalise_phone,
 )
+from booking.rules.manage_links import find_booking_by_token, recover_manage_link
 from booking.rules.opening import (
     DayStatus,
     add_working_days,
@@ -49,8 +50,6 @@ from booking.rules.workflow import (
     cancel_booking,
     change_party_size,
     check_slot_bookable,
-    find_booking_by_token,
-    recover_manage_link,
     replace_attendees,
 )
 from booking.rules.workflow import create_booking as book

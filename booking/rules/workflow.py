@@ -6,7 +6,6 @@ command's one transaction, which commits once.
 """
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -271,39 +270,6 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
     # The slot (with its venue) is at hand: hand it over, or the mail and text message
     # queued next would load both again once the caller's reference is gone.
     set_committed_value(booking, "slot", slot)
-    return booking, token
-
-
-def find_booking_by_token(session: Session, reference: str, token: str) -> Booking:
-    """The booking behind a manage link. Wrong reference and wrong token look the same."""
-    booking = session.scalar(select(Booking).filter_by(
-        reference=tokens.normalise_reference(reference)))
-    expected = booking.manage_token_hash if booking else tokens.hash_secret("")
-    if not hmac.compare_digest(expected, tokens.hash_secret(token or "")) or booking is None:
-        raise NotFound(_l("预约不存在或链接无效。"))
-    return booking
-
-
-def find_booking_by_token_hash(session: Session, reference: str, token_hash: str) -> Booking:
-    """The booking a manage cookie was granted for: it carries the hash of the token that was
-    traded for it, so a recovered link (a new token) ends the old cookies too."""
-    booking = session.scalar(select(Booking).filter_by(
-        reference=tokens.normalise_reference(reference)))
-    expected = booking.manage_token_hash if booking else tokens.hash_secret("")
-    if not hmac.compare_digest(expected, token_hash or "") or booking is None:
-        raise NotFound(_l("预约不存在或链接无效。"))
-    return booking
-
-
-def recover_manage_link(session: Session, reference: str, phone: str) -> tuple[Booking, str]:
-    """Reference + contact phone → a fresh manage token (the lost one stops working)."""
-    booking = session.scalar(select(Booking).filter_by(
-        reference=tokens.normalise_reference(reference)))
-    if booking is None or not hmac.compare_digest(booking.contact_phone, normalise_phone(phone)):
-        raise NotFound(_l("预约编号与手机号不匹配。"))
-    token = tokens.new_secret()
-    booking.manage_token_hash = tokens.hash_secret(token)
-    session.flush()
     return booking, token
 
 

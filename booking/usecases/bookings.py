@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from booking.clock import utcnow
 from booking.errors import BookingError
 from booking.models import Booking
-from booking.rules import idempotency, workflow
+from booking.rules import idempotency, manage_links, workflow
 from booking.rules.party_makeup import NOT_GIVEN, PartyMakeup
 from booking.usecases import letters, notifications
 from booking.usecases.policy import limits_policy, minors_per_adult
@@ -77,7 +77,7 @@ def remind_tomorrows_groups(session: Session, base_url: str | None = None) -> in
 @use_case
 def recover_manage_link(session: Session, reference: str, phone: str) -> tuple[Booking, str]:
     """Reference + contact phone give a fresh manage link (the lost one stops working)."""
-    return workflow.recover_manage_link(session, reference, phone)
+    return manage_links.recover_manage_link(session, reference, phone)
 
 
 @dataclass

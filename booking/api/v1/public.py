@@ -37,7 +37,7 @@ from booking.errors import BookingError
 from booking.i18n import LANGUAGE_COOKIE, LANGUAGES
 from booking.models import Slot, SlotState, Venue, VenueDay
 from booking.models.db import db
-from booking.rules import idempotency, workflow
+from booking.rules import idempotency, manage_links
 from booking.rules.availability import slot_availability, windows_by_venue
 from booking.usecases import bookings
 from booking.web import booking_rate_limits, challenge
@@ -224,7 +224,7 @@ lookup_limit = limiter.shared_limit(_lookup_limit, scope="api-booking-lookup")
 @bp.get("/bookings/<reference>")
 @lookup_limit
 def show_booking(reference: str):
-    booking = workflow.find_booking_by_token(db.session, reference, _bearer_token())
+    booking = manage_links.find_booking_by_token(db.session, reference, _bearer_token())
     return json_response(200, booking_json(booking), headers=NO_STORE)
 
 
@@ -232,7 +232,7 @@ def show_booking(reference: str):
 @lookup_limit
 def cancel_booking(reference: str):
     """Cancel the booking (until the deadline): its seats go back, and on to the waiting list."""
-    booking = workflow.find_booking_by_token(db.session, reference, _bearer_token())
+    booking = manage_links.find_booking_by_token(db.session, reference, _bearer_token())
     bookings.cancel_by_organisation(db.session, booking)
     return json_response(200, booking_json(booking), headers=NO_STORE)
 

@@ -17,7 +17,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from booking.errors import NotFound
 from booking.models import Booking
 from booking.models.db import db
-from booking.rules import tokens, workflow
+from booking.rules import manage_links, tokens
 
 COOKIE_NAME = "manage"
 #: How long a browser keeps access after the link was opened in it.
@@ -55,7 +55,7 @@ def granted_booking(reference: str) -> Booking | None:
             reference):
         return None
     try:
-        return workflow.find_booking_by_token_hash(db.session, reference,
+        return manage_links.find_booking_by_token_hash(db.session, reference,
                                                    str(grant_data.get("h") or ""))
     except NotFound:
         return None
@@ -64,6 +64,6 @@ def granted_booking(reference: str) -> Booking | None:
 def booking_for_token(reference: str, token: str) -> Booking | None:
     """The booking behind a manage link, or None."""
     try:
-        return workflow.find_booking_by_token(db.session, reference, token)
+        return manage_links.find_booking_by_token(db.session, reference, token)
     except NotFound:
         return None

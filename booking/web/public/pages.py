@@ -12,7 +12,7 @@ from booking.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, LANGUAGES, curren
 from booking.models import Booking, Slot, Venue, VenueDay
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
-from booking.rules import versions, workflow
+from booking.rules import manage_links, versions
 from booking.rules.party_makeup import counts_adults_and_minors
 from booking.rules.retention import RetentionPolicy
 from booking.rules.tokens import normalise_reference
@@ -184,7 +184,7 @@ def confirmation(reference: str):
     booking = None
     if fresh.get("reference") == normalise_reference(reference):
         try:
-            booking = workflow.find_booking_by_token(db.session, reference, fresh.get("token"))
+            booking = manage_links.find_booking_by_token(db.session, reference, fresh.get("token"))
         except NotFound:
             booking = None
     if booking is None:
