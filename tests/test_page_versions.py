@@ -14,6 +14,7 @@ from booking.models import Slot, SlotState, VenueDay
 from booking.models.db import db
 from booking.web.page_cache import PageCache
 from tests.fixtures.factories import next_open_day
+from tests.fixtures.manage_links import open_manage_link
 
 
 def seats_text(response) -> list[str]:
@@ -141,10 +142,11 @@ def test_statements_per_page_do_not_grow_with_the_data(app, client, create_cours
     first = next_open_day()
     slot = create_slot(venue, day=first, programme=course.code, capacity=500)
     booking, token = create_booking(slot, party_size=10)
+    manage = open_manage_link(client, booking.reference, token)  # the cookie, then no token
     paths = [*pages_of(slot), "/", f"/slots/{slot.id}/book",
              f"/api/v1/slots?venue=LBC&from={first}&to={first + timedelta(days=27)}",
              "/venues/LBC/sessions.ics", f"/programmes/{course.code}/sessions.ics",
-             f"/manage/{booking.reference}/{token}/booking.ics"]
+             f"{manage}/booking.ics"]
     staff_paths = [f"/staff/roster/LBC/{first.isoformat()}",
                    f"/staff/statistics?start={first - timedelta(days=400)}"
                    f"&end={first + timedelta(days=30)}"]
