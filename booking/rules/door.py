@@ -74,7 +74,7 @@ def door_warnings(booking: Booking, today: date, venue: Venue | None,
     return warnings
 
 
-def confirmation_sheet(booking: Booking) -> ConfirmationSheet:
+def confirmation_sheet(booking: Booking, minors_per_adult: int = 10) -> ConfirmationSheet:
     """The 预约确认单 as plain data, in the current locale."""
     slot, venue = booking.slot, booking.slot.venue
     starts, ends = local(slot.starts_at, venue.tz), local(slot.ends_at, venue.tz)
@@ -98,6 +98,7 @@ def confirmation_sheet(booking: Booking) -> ConfirmationSheet:
                _("如需取消或调整人数，最晚请于 %(deadline)s 办理。",
                  deadline=dates.long_date(deadline, current_language())),
                _("90 天内 3 次预约未到的单位，将暂停预约资格 90 天。"),
-               _("未成年人团体须每 10 人配 1 名成年带队人员。")],
+               *([_("未成年人团体须每 %(per)s 人配 1 名成年带队人员。", per=minors_per_adult)]
+                 if minors_per_adult else [])],
         footer=(_("%(venue)s · 电话 %(phone)s", venue=localized(venue, "name"), phone=venue.phone)
                 if venue.phone else localized(venue, "name")))

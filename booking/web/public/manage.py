@@ -26,6 +26,7 @@ from booking.rules.feedback import feedback_token
 from booking.rules.party_makeup import PartyMakeup, counts_adults_and_minors
 from booking.usecases import bookings
 from booking.usecases.letters import letter_max_mb, max_letter_bytes
+from booking.usecases.policy import minors_per_adult
 from booking.web.public import bp
 from booking.web.public.forms import AttendeesForm, CancelForm, LetterForm, PartySizeForm
 from booking.web.public.manage_access import booking_for_token, grant, granted_booking, manage_path
@@ -206,7 +207,7 @@ def manage_ics(booking: Booking):
 @managed
 def manage_pdf(booking: Booking):
     """The printable confirmation (预约确认单) with the door pass."""
-    response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking)))
+    response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking, minors_per_adult())))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
         f'inline; filename="confirmation-{booking.display_reference}.pdf"')

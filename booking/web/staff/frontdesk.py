@@ -16,6 +16,7 @@ from booking.render.booking_pass import render_confirmation_pdf
 from booking.rules import approval, door, search
 from booking.rules.workflow import BookingRequest, OrganisationDetails
 from booking.usecases import frontdesk
+from booking.usecases.policy import minors_per_adult
 from booking.web.auth import role_required
 from booking.web.staff import bp
 from booking.web.staff.frontdesk_forms import (
@@ -163,7 +164,7 @@ def cancel_booking(reference: str):
 def booking_pdf(reference: str):
     """The group's printable confirmation with its door pass, for a walk-up or phone group."""
     booking = _load_booking(reference)
-    response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking)))
+    response = current_app.make_response(render_confirmation_pdf(door.confirmation_sheet(booking, minors_per_adult())))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
         f'inline; filename="confirmation-{booking.display_reference}.pdf"')
