@@ -75,19 +75,5 @@
   if (canonical && window.history && window.history.replaceState) {
     window.history.replaceState(null, "", canonical.getAttribute("href"));
   }
-
-  var summary = document.querySelector(".error-summary");
-  if (summary) {
-    if (!summary.hasAttribute("tabindex")) { summary.setAttribute("tabindex", "-1"); }
-    summary.focus();
-    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
-      link.addEventListener("click", function (event) {
-        var target = document.getElementById(link.getAttribute("href").slice(1));
-        if (!target) { return; }
-        event.preventDefault();
-        target.scrollIntoView({block: "center"});
-        target.focus();
-      });
-    });
-  }
+  // The error summary takes the focus in site.js (one handler for every form).
 })();
