@@ -67,7 +67,7 @@ def _request_from(form: StaffBookingForm) -> BookingRequest:
             credit_code=form.credit_code.data or None),
         contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data or "", party_size=form.party_size.data,
-        attendee_names=form.attendee_names(), notes=form.notes.data or "",
+        attendee_names=form.typed_names(), notes=form.notes.data or "",
         language=form.language.data, adults=form.adults.data, minors=form.minors.data)
 
 

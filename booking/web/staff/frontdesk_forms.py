@@ -107,9 +107,6 @@ class StaffBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, Flask
         SelectChoice(code, label) for code, label in LANGUAGES.items()])
     override_limits = BooleanField(_l("不受每个单位或电话的预约数量限制"))
 
-    def attendee_names(self) -> list[str]:
-        return self.typed_names()
-
 
 class EditBookingForm(OverrideFields, StaffAttendeeFields, ContactFields, FlaskForm):
     def edit(self) -> BookingEdit:
