@@ -18,6 +18,11 @@ The statements, in order (SQLite; PostgreSQL's BEGIN is implicit, so one fewer t
 7. INSERT INTO booking ... ON CONFLICT (reference) DO NOTHING RETURNING (the booking loaded)
 8. INSERT INTO attendee
 9. INSERT INTO sms_message (the confirmation)
+
+Each of them finds its rows through an index, so a booking costs the same with a year of
+history behind it: ``test_the_booking_path_searches_indexes_and_scans_no_table`` reads
+SQLite's query plans (an ``OR`` of two columns, an ``IS NULL`` on a unique column or an
+``ORDER BY id`` made it walk whole tables before).
 """
 from __future__ import annotations
 
@@ -66,3 +71,65 @@ def test_a_booking_sends_at_most_nine_statements_plus_a_new_organisation(
     assert response.status_code == 201
     assert len(seen) <= MAX_STATEMENTS[backend, organisation], "\n".join(s.split("\n")[0] for s in seen)
     assert any("calendar_correction" in s and "FROM slot" in s for s in seen)
+
+
+#: What a plan may SCAN: SQLite's one-row stand-in for a FROM-less SELECT, and the contact's
+#: few bookings once collected (a materialised subquery).
+_SCANS_ALLOWED = ("SCAN CONSTANT ROW", "SCAN anon_")
+
+
+@pytest.mark.parametrize("organisation", ["new", "known"])
+def test_the_booking_path_searches_indexes_and_scans_no_table(tmp_path, organisation):
+    from tests.fixtures.app import make_app
+    from tests.fixtures.factories import next_open_day
+
+    app = make_app(f"sqlite:///{tmp_path / 'plans.db'}")
+    app.config["BOOKING_LIMITS"] = _default_config(Path(app.instance_path))["BOOKING_LIMITS"]
+    client = app.test_client()
+    with app.app_context():
+        db.create_all()
+        slot_id = _open_slot(next_open_day())
+        if organisation == "known":
+            assert client.post("/api/v1/bookings", data=_body(slot_id, "开州区汉丰街道党工委"),
+                               content_type="application/json").status_code == 201
+        seen: list[tuple[str, tuple]] = []
+
+        def record(conn, cursor, statement, parameters, *args):
+            seen.append((statement, parameters))
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.post("/api/v1/bookings", data=_body(slot_id, "开州区汉丰街道党工委"),
+                               content_type="application/json").status_code == 201
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        reads = [(s, p) for s, p in seen if s.lstrip().startswith(("SELECT", "UPDATE"))]
+        assert len(reads) >= 5  # slot, organisation, limits, the two counters
+        connection = db.session.connection()
+        for statement, parameters in reads:
+            plan = [row[-1] for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters)]
+            scans = [step for step in plan
+                     if step.startswith("SCAN") and not step.startswith(_SCANS_ALLOWED)]
+            assert not scans, f"{statement.splitlines()[0]}\n" + "\n".join(plan)
+            assert not any("ix_booking_state" in step for step in plan), "\n".join(plan)
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def _open_slot(day) -> int:
+    from datetime import time, timedelta
+
+    from booking.clock import at_local
+    from booking.models import Venue
+    from booking.rules.slots import SlotFacts, create_slot
+
+    venue = Venue(code="LBC", name="刘伯承同志纪念馆", weekly_closed_day=None,
+                  groups_on_holidays=True, daily_cap=10_000)
+    db.session.add(venue)
+    db.session.flush()
+    starts_at = at_local(day, time(9), venue.tz)
+    slot = create_slot(db.session, venue, starts_at, starts_at + timedelta(minutes=90), 500,
+                       SlotFacts(title="学习百年党史 感悟刘帅精神", party_size_min=1,
+                                 party_size_max=50))
+    db.session.commit()
+    return slot.id

@@ -65,7 +65,8 @@ def test_a_booking_reads_the_corrections_with_its_slot_and_honours_them(app, cre
     working_days.set_correction(db.session, first, False, "临时放假", None)
     working_days.set_correction(db.session, today + timedelta(days=40), True, "调休上班", None)
     db.session.commit()
-    text = db.session.scalar(select(working_days.corrections_column(utcnow().date())))
+    text = db.session.scalar(select(working_days.corrections_column()),
+                             working_days.corrections_window(utcnow().date()))
     assert working_days.corrections_in(text, today) == working_days.corrections_from(
         db.session, today) == {first: False, today + timedelta(days=40): True}
     with pytest.raises(BookingError) as refused:

@@ -19,11 +19,12 @@ waiting list and staff booking for a group (unless staff override it, with a rea
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from booking.errors import BookingError
@@ -98,25 +99,9 @@ def check_booking_limits(session: Session, slot: Slot, organisation_id: int, pho
     limits = limits_for(policy, slot, session.get(Organisation, organisation_id))
     if not (limits.upcoming or limits.seats_per_day):
         return
-    phone = normalise_phone(phone)
-    same_contact = or_(Booking.organisation_id == organisation_id, Booking.contact_phone == phone)
-    at_venue = (Booking.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)
-    counts = []  # one SELECT of scalar subqueries: the booking path's statements are few
-    if limits.upcoming:
-        counts += [
-            select(func.count(Booking.id)).join(Slot, at_venue).where(
-                same_contact, Booking.state.in_(ACTIVE), Slot.starts_at > now),
-            select(func.count(WaitlistEntry.id)).join(
-                Slot, (WaitlistEntry.slot_id == Slot.id) & (Slot.venue_id == slot.venue_id)).where(
-                or_(WaitlistEntry.organisation_id == organisation_id,
-                    WaitlistEntry.contact_phone == phone),
-                WaitlistEntry.state.in_((WaitlistState.WAITING, WaitlistState.OFFERED)),
-                Slot.starts_at > now)]
-    if limits.seats_per_day:
-        counts.append(select(func.coalesce(func.sum(Booking.seats), 0)).join(
-            Slot, at_venue).where(same_contact, Booking.state.in_(HOLDING_SEATS),
-                                  Slot.day == slot.day))
-    found = list(session.execute(select(*(c.scalar_subquery() for c in counts))).one())
+    found = list(session.execute(_counts(bool(limits.upcoming), bool(limits.seats_per_day)), {
+        "organisation_id": organisation_id, "phone": normalise_phone(phone),
+        "venue_id": slot.venue_id, "now": now, "day": slot.day}).one())
     if limits.upcoming:
         held, waiting = found.pop(0), found.pop(0)
         if held + waiting >= limits.upcoming:
@@ -128,3 +113,36 @@ def check_booking_limits(session: Session, slot: Slot, organisation_id: int, pho
             raise BookingError("too_many_seats", _l(
                 "同一单位或联系电话在本馆每天最多预约 %(n)s 个座位。", n=limits.seats_per_day),
                 status=422, field="party_size")
+
+
+@functools.cache
+def _counts(upcoming: bool, seats_per_day: bool):
+    """One SELECT of scalar subqueries (the booking path's statements are few), built once
+    per combination of limits: the contact's upcoming bookings and waiting-list places at the
+    venue, and its seats on the slot's day."""
+    organisation_id, phone = bindparam("organisation_id"), bindparam("phone")
+    # From the contact's bookings, found by either index, to the other conditions on those
+    # few: with "organisation OR phone" in a WHERE clause beside the state and the venue,
+    # SQLite walks every active booking (or every slot of the venue) instead.
+    mine = union(select(Booking.id.label("id")).where(Booking.organisation_id == organisation_id),
+                 select(Booking.id).where(Booking.contact_phone == phone)).subquery()
+    contacts_bookings = (
+        select(mine.c.id).select_from(mine).join(Booking, Booking.id == mine.c.id)
+        .join(Slot, (Booking.slot_id == Slot.id) & (Slot.venue_id == bindparam("venue_id"))))
+    counts = []
+    if upcoming:
+        counts += [
+            contacts_bookings.with_only_columns(func.count()).where(
+                Booking.state.in_(ACTIVE), Slot.starts_at > bindparam("now")),
+            select(func.count(WaitlistEntry.id)).join(
+                Slot, (WaitlistEntry.slot_id == Slot.id)
+                & (Slot.venue_id == bindparam("venue_id"))).where(
+                or_(WaitlistEntry.organisation_id == organisation_id,
+                    WaitlistEntry.contact_phone == phone),
+                WaitlistEntry.state.in_((WaitlistState.WAITING, WaitlistState.OFFERED)),
+                Slot.starts_at > bindparam("now"))]
+    if seats_per_day:
+        counts.append(contacts_bookings.with_only_columns(
+            func.coalesce(func.sum(Booking.seats), 0)).where(
+            Booking.state.in_(HOLDING_SEATS), Slot.day == bindparam("day")))
+    return select(*(c.scalar_subquery() for c in counts))

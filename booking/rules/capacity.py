@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from booking.errors import BookingError
@@ -39,25 +39,31 @@ def ensure_venue_day(session: Session, venue: Venue, day: date) -> VenueDay:
 
 
 # The counters are changed with table-level (Core) statements on the session's connection:
-# the same transaction, at about half the cost of ORM-enabled UPDATEs on this hot path.
+# the same transaction, at about half the cost of ORM-enabled UPDATEs on this hot path. Each
+# is built once, with bound parameters named apart from the columns (building a statement
+# costs more CPU than running it).
 _slot = Slot.__table__
 _day = VenueDay.__table__
+_seats = bindparam("add_seats")
+_ADD_TO_SLOT = (update(_slot).where(_slot.c.id == bindparam("of_slot"))
+                .values(taken=_slot.c.taken + _seats))
+_CLAIM_IN_SLOT = _ADD_TO_SLOT.where(_slot.c.state == SlotState.OPEN,
+                                    _slot.c.taken + _seats <= _slot.c.capacity)
+_ADD_TO_DAY = (update(_day).where(_day.c.venue_id == bindparam("of_venue"),
+                                  _day.c.day == bindparam("of_day"))
+               .values(taken=_day.c.taken + _seats))
+_CLAIM_IN_DAY = _ADD_TO_DAY.where(_day.c.taken + _seats <= _day.c.capacity)
 
 
 def _add_to_slot(connection, slot_id: int, seats: int, *, guarded: bool) -> bool:
-    statement = update(_slot).where(_slot.c.id == slot_id).values(taken=_slot.c.taken + seats)
-    if guarded:
-        statement = statement.where(_slot.c.state == SlotState.OPEN,
-                                    _slot.c.taken + seats <= _slot.c.capacity)
-    return connection.execute(statement).rowcount == 1
+    statement = _CLAIM_IN_SLOT if guarded else _ADD_TO_SLOT
+    return connection.execute(statement, {"of_slot": slot_id, "add_seats": seats}).rowcount == 1
 
 
 def _add_to_day(connection, slot: Slot, seats: int, *, guarded: bool) -> bool:
-    statement = (update(_day).where(_day.c.venue_id == slot.venue_id, _day.c.day == slot.day)
-                 .values(taken=_day.c.taken + seats))
-    if guarded:
-        statement = statement.where(_day.c.taken + seats <= _day.c.capacity)
-    return connection.execute(statement).rowcount == 1
+    statement = _CLAIM_IN_DAY if guarded else _ADD_TO_DAY
+    return connection.execute(statement, {"of_venue": slot.venue_id, "of_day": slot.day,
+                                          "add_seats": seats}).rowcount == 1
 
 
 def claim_seats(session: Session, slot: Slot, seats: int) -> None:

@@ -28,6 +28,7 @@ from booking.rules import capacity, workflow
 from booking.rules.audit import record_change
 from booking.rules.booking_limits import LimitsPolicy, check_booking_limits
 from booking.rules.identifiers import normalise_phone
+from booking.rules.organisation_lookup import find_or_create_organisation
 from booking.rules.party_makeup import (
     DEFAULT_MINORS_PER_ADULT,
     PartyMakeup,
@@ -118,7 +119,7 @@ def book_on_behalf(session: Session, request: workflow.BookingRequest, user: Sta
     check_slot_for_staff(session, slot, request.party_size, overrides, now)
     makeup = check_party_makeup(slot, request.party_size, request.makeup, minors_per_adult)
     names = workflow.clean_names(request.attendee_names, request.party_size)
-    organisation = workflow.find_or_create_organisation(session, request.organisation)
+    organisation = find_or_create_organisation(session, request.organisation)
     workflow.check_may_book(session, organisation, request.contact_phone, slot,
                             local_today(now, slot.venue.tz))
     if not overrides.limits:

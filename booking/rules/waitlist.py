@@ -37,13 +37,12 @@ from booking.rules import capacity, tokens
 from booking.rules.booking_limits import LimitsPolicy, check_booking_limits
 from booking.rules.channels import notify_choice
 from booking.rules.identifiers import normalise_phone
+from booking.rules.organisation_lookup import OrganisationDetails, find_or_create_organisation
 from booking.rules.party_makeup import NOT_GIVEN, PartyMakeup, check_party_makeup
 from booking.rules.workflow import (
     BookingRequest,
-    OrganisationDetails,
     check_may_book,
     check_slot_bookable,
-    find_or_create_organisation,
     record_booking,
 )
 

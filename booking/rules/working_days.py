@@ -4,10 +4,11 @@ before the package has it, staff enter it here. The lead-time rule and the calen
 read them through :func:`corrections_from`. Every change is audited."""
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, select
+from sqlalchemy import String, bindparam, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from booking.errors import BookingError
@@ -27,15 +28,24 @@ def corrections_from(session: Session, today: date) -> dict[date, bool]:
     ).all())
 
 
-def corrections_column(utc_day: date):
+@functools.cache
+def corrections_column():
     """A scalar subquery for a larger query (the booking path reads its slot and these in one
-    statement): the corrections around ``utc_day`` as text, wide enough for any venue's
-    local today (a day either side); :func:`corrections_in` reads it."""
+    statement): the corrections in a window given by the bound parameters that
+    :func:`corrections_window` returns, as text; :func:`corrections_in` reads it. Built once
+    (a statement built once keeps its SQL compiled and its cache key)."""
     return select(func.aggregate_strings(
         cast(CalendarCorrection.day, String) + case((CalendarCorrection.working_day, "1"),
                                                      else_="0"), ",")).where(
-        CalendarCorrection.day >= utc_day - timedelta(days=1),
-        CalendarCorrection.day <= utc_day + timedelta(days=1) + LOOKAHEAD).scalar_subquery()
+        CalendarCorrection.day >= bindparam("corrections_from"),
+        CalendarCorrection.day <= bindparam("corrections_to")).scalar_subquery()
+
+
+def corrections_window(utc_day: date) -> dict[str, date]:
+    """The parameters of :func:`corrections_column` around ``utc_day``: wide enough for any
+    venue's local today (a day either side)."""
+    return {"corrections_from": utc_day - timedelta(days=1),
+            "corrections_to": utc_day + timedelta(days=1) + LOOKAHEAD}
 
 
 def corrections_in(text: str | None, today: date) -> dict[date, bool]:
