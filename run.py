@@ -22,7 +22,7 @@ ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "RATELIMIT_STOR
                 "HEALTH_MAIL_MAX_AGE_MINUTES", "HEALTH_MAIL_MAX_GIVEN_UP",
                 "STAFF_DIGEST_EMAIL", "STAFF_DIGEST_HOURS", "CHALLENGE_AFTER", "ALTCHA_HMAC_KEY")
 # Switches read from the environment as booleans ("0", "false", "no", "off" mean off).
-ENV_FLAGS = ("RATELIMIT_ENABLED", "REQUIRE_TOTP_FOR_ADMINS")
+ENV_FLAGS = ("RATELIMIT_ENABLED", "REQUIRE_TOTP_FOR_ADMINS", "SQLITE_WRITER_GATE")
 
 
 def _default_config(instance_path: Path) -> dict:
@@ -34,6 +34,8 @@ def _default_config(instance_path: Path) -> dict:
         # FULL: a booking the user was told about survives a power cut, not only a crash of
         # the process (NORMAL). See booking/models/db.py and the README's Durability.
         "SQLITE_SYNCHRONOUS": "FULL",
+        # SQLite writers take turns through a file lock (booking/models/writer_gate.py).
+        "SQLITE_WRITER_GATE": True,
         # Reverse proxies in front whose X-Forwarded-* headers are believed (nginx: 1).
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh",
@@ -165,7 +167,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, synchronous=app.config["SQLITE_SYNCHRONOUS"])
+        configure_engine(db.engine, synchronous=app.config["SQLITE_SYNCHRONOUS"],
+                         writer_gate=app.config["SQLITE_WRITER_GATE"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

@@ -220,9 +220,11 @@ def check_database(url: str) -> tuple[int, list]:
     return result
 
 
-def in_process(url: str, slot_ids: list[int], count: int) -> str:
+def in_process(url: str, slot_ids: list[int], count: int, mode: str, bare_path: Path) -> str:
     """CPU per booking through Flask's test client (no HTTP, no other process): the booking
-    path's own cost, with its SQL statements (transaction control included)."""
+    path's own cost, with its SQL statements (transaction control included), beside the bare
+    Flask-SQLAlchemy insert's through its own test client, in alternating blocks of the same
+    process (this machine's speed drifts by up to 2x over minutes: read the ratio)."""
     import statistics
 
     from sqlalchemy import event
@@ -230,27 +232,43 @@ def in_process(url: str, slot_ids: list[int], count: int) -> str:
     from booking.models.db import db
     from run import create_app
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
-    client, rng = app.test_client(), random.Random(7)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False,
+                      "SQLITE_SYNCHRONOUS": mode})
+    os.environ.update(BARE_DATABASE=str(bare_path), SQLITE_SYNCHRONOUS=mode)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bare_app
+
+    clients = {"booking": (app.test_client(), "/api/v1/bookings"),
+               "bare": (bare_app.create_app().test_client(), "/insert-orm")}
+    rng = random.Random(7)
     with app.app_context():
         statements = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
-    cpu = []
+    cpu: dict[str, list[float]] = {"booking": [], "bare": []}
+    block, last_statements = 50, 0
     # The first WARM_UP_BOOKINGS warm up (SQLAlchemy's compiled-statement cache, the
     # interpreter's specialisation): a worker serves thousands; the figure is its steady state.
-    for i in range(count + WARM_UP_BOOKINGS):
-        body = booking_body(slot_ids, rng)
-        statements.clear()
-        started = time.process_time()
-        status = client.post("/api/v1/bookings", data=body,
-                             headers={"Content-Type": "application/json"}).status_code
-        if i >= WARM_UP_BOOKINGS and status == 201:
-            cpu.append(time.process_time() - started)
+    for i in range(0, count + WARM_UP_BOOKINGS, block):
+        for name, (client, path) in clients.items():
+            for _ in range(block):
+                body = booking_body(slot_ids, rng)
+                statements.clear()
+                started = time.process_time()
+                status = client.post(path, data=body,
+                                     headers={"Content-Type": "application/json"}).status_code
+                if i >= WARM_UP_BOOKINGS and status == 201:
+                    cpu[name].append(time.process_time() - started)
+                if name == "booking":
+                    last_statements = len(statements)
     with app.app_context():
         db.engine.dispose()
-    return (f"in-process booking (Flask test client, SQLite): median "
-            f"{statistics.median(cpu) * 1000:.2f} ms CPU, mean {statistics.fmean(cpu) * 1000:.2f} ms"
-            f" over {len(cpu)} bookings; {len(statements)} SQL statements for the last one")
+    booking, bare = (statistics.median(cpu[name]) * 1000 for name in ("booking", "bare"))
+    return (f"in-process (Flask test client, SQLite synchronous={mode}), median CPU over "
+            f"{len(cpu['booking'])} each, alternating blocks of {block}:\n"
+            f"  booking (POST /api/v1/bookings)    {booking:6.2f} ms, "
+            f"{last_statements} SQL statements for the last one\n"
+            f"  bare Flask-SQLAlchemy insert       {bare:6.2f} ms\n"
+            f"  booking / bare insert              {booking / bare:6.2f} x")
 
 
 def _too_long(signum, frame):
@@ -276,7 +294,8 @@ def main() -> int:
         tmp = Path(tmp)
         if args.in_process:
             url = f"sqlite:///{tmp / 'in-process.db'}"
-            print(in_process(url, prepare_database(url, modes[0]), args.in_process), flush=True)
+            print(in_process(url, prepare_database(url, modes[0]), args.in_process, modes[0],
+                             tmp / "bare-in-process.db"), flush=True)
         targets, urls, logs = {}, {}, []
         slot_ids: dict[str, list[int]] = {}
         pending = []

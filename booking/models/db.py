@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from booking.models import writer_gate as writer_gate_module
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -71,8 +73,9 @@ def sqlite_synchronous(value: str) -> str:
     return mode
 
 
-def configure_engine(engine: Engine, synchronous: str = "FULL") -> None:
-    """Install per-connection settings. Idempotent per engine."""
+def configure_engine(engine: Engine, synchronous: str = "FULL", writer_gate: bool = True) -> None:
+    """Install per-connection settings (and, on an SQLite file, the writers' queue of
+    :mod:`booking.models.writer_gate` unless ``writer_gate`` is off). Idempotent per engine."""
     synchronous = sqlite_synchronous(synchronous)
     if engine.dialect.name != "sqlite" or getattr(engine, "_museum_configured", False):
         return
@@ -90,9 +93,16 @@ def configure_engine(engine: Engine, synchronous: str = "FULL") -> None:
             cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
+    if writer_gate and engine.url.database not in (None, "", ":memory:"):
+        writer_gate_module.install(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _deferred_begin.get() else "BEGIN IMMEDIATE")
+        if _deferred_begin.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        writer_gate_module.enter(connection)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class UTCDateTime(TypeDecorator):
