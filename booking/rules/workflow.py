@@ -143,6 +143,9 @@ def clean_names(names: list[str], party_size: int) -> list[str]:
     return cleaned
 
 
+_ATTENDEE_INSERT = insert(Attendee.__table__)
+
+
 @functools.cache
 def _booking_insert(dialect: str):
     """INSERT … RETURNING the booking, built once per database (``ON CONFLICT (reference) DO
@@ -231,7 +234,7 @@ def record_booking(session: Session, slot: Slot, organisation: Organisation,
         language=request.language, created_at=now, updated_at=now,
         notify_by=notify_choice(request.notify_by, request.contact_email).value))
     if names:
-        session.connection().execute(insert(Attendee.__table__), [
+        session.connection().execute(_ATTENDEE_INSERT, [
             dict(booking_id=booking.id, name=n, position=i) for i, n in enumerate(names)])
     # The slot (with its venue) is at hand: hand it over, or the mail and text message
     # queued next would load both again once the caller's reference is gone.
