@@ -17,10 +17,14 @@ that dies. Not for PostgreSQL, whose writers do not exclude one another.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from dataclasses import dataclass
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; SQLite's busy handler alone orders the writers
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -36,6 +40,8 @@ class _Gate:
 
 def install(engine: Engine, timeout_seconds: float) -> None:
     """Queue ``engine``'s write transactions (an SQLite file database) at the gate."""
+    if fcntl is None:
+        return
     path = f"{engine.url.database}-writer"
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
