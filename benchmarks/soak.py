@@ -42,7 +42,7 @@ _spec.loader.exec_module(rush)
 serving = rush.serving
 
 PASSWORD = "soak-password-1"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 HARD_LIMIT_SECONDS = 900
 
 
@@ -110,7 +110,10 @@ def mix(rng: random.Random, data: dict) -> tuple[str, str, str]:
 
 def log_in(base: str) -> requests.Session:
     session = requests.Session()
-    token = CSRF.search(session.get(f"{base}/staff/login", timeout=30).text).group(1)
+    found = CSRF.search(session.get(f"{base}/staff/login", timeout=30).text)
+    if found is None:
+        raise SystemExit("login failed: no CSRF token on /staff/login")
+    token = found.group(1)
     answer = session.post(f"{base}/staff/login", data={"csrf_token": token, "username": "soak",
                                                        "password": PASSWORD},
                           allow_redirects=False, timeout=30)
@@ -122,7 +125,7 @@ def log_in(base: str) -> requests.Session:
 def upload(session: requests.Session, base: str, path: str, rng: random.Random):
     form = session.get(base + path, timeout=60)
     token = CSRF.search(form.text)
-    if form.status_code != 200 or token is None:
+    if form.status_code != 200 or token is None:  # no form: the session is not open to book
         return form
     names = "\n".join(f"党员{rng.randrange(10_000)}" for _ in range(10))
     return session.post(base + path, timeout=60, allow_redirects=False, data={
@@ -159,6 +162,13 @@ def main() -> int:
         etags: dict[str, str] = {}
 
         def client(seed: int) -> None:
+            try:
+                send(seed)
+            except BaseException as error:  # a client that dies is a failure, never a pass
+                with lock:
+                    failures.append(f"client {seed} stopped: {error!r}")
+
+        def send(seed: int) -> None:
             rng = random.Random(seed)
             session = log_in(base)
             while True:
@@ -175,6 +185,8 @@ def main() -> int:
                     answer = (upload(session, base, path, rng) if kind == "upload" else
                               session.get(base + path, headers=headers, timeout=60))
                     status = answer.status_code
+                    if kind == "upload" and answer.request.method == "GET":
+                        kind = "booking page, not open"  # the form was not there to send
                     if "ETag" in answer.headers:
                         etags[path] = answer.headers["ETag"]
                 except requests.RequestException as error:
@@ -199,6 +211,9 @@ def main() -> int:
     first = samples[1] if len(samples) > 1 else samples[0]
     growth = max((b - a for a, b in zip(first, samples[-1], strict=False)), default=0.0)
     peak = max((max(s) for s in samples if s), default=0.0)
+    sent = sum(kinds.values())
+    if sent < args.requests:
+        failures.append(f"only {sent} of {args.requests} requests were sent")
     print("  mix: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"  RSS growth from 1,000 requests to the end: {growth:+.1f} MB (target <= 10); "
           f"peak {peak:.0f} MB (target <= 150)")
