@@ -26,8 +26,9 @@ import altcha
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from limits import parse_many
-from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+
+from booking.web.ratelimit_storage import shared_storage
 
 #: The form field the widget fills, and the header an API client sends the solution in.
 FIELD = "altcha"
@@ -67,14 +68,6 @@ def _thresholds():
     return parse_many(str(setting))
 
 
-def _storage():
-    storage = current_app.extensions.get("museum.challenge_storage")
-    if storage is None:
-        storage = storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"])
-        current_app.extensions["museum.challenge_storage"] = storage
-    return storage
-
-
 def _secret(purpose: str) -> bytes:
     key = current_app.config.get("ALTCHA_HMAC_KEY") or current_app.config["SECRET_KEY"]
     return hmac.new(str(key).encode(), purpose.encode(), hashlib.sha256).hexdigest().encode()
@@ -106,7 +99,7 @@ def solution_is_good(payload: str | None) -> bool:
         return False
     expires_at = solved.challenge.parameters.expires_at or time.time()
     lifetime = max(1, int(expires_at - time.time()) + 60)
-    used = _storage().incr("altcha-used:" + str(solved.challenge.signature)[:128], lifetime)
+    used = shared_storage().incr("altcha-used:" + str(solved.challenge.signature)[:128], lifetime)
     return used == 1
 
 
@@ -122,7 +115,7 @@ def page_check(phone: str | None = None) -> HumanCheck:
     """For showing a form: will this client's next attempt need a solution? Counts nothing."""
     if not _enabled():
         return HumanCheck(required=False)
-    limiter = FixedWindowRateLimiter(_storage())
+    limiter = FixedWindowRateLimiter(shared_storage())
     over = not all(limiter.test(item, "challenge-after", key)
                    for item in _thresholds() for key in _attempt_keys(phone))
     return HumanCheck(required=over)
@@ -133,7 +126,7 @@ def booking_attempt(phone: str | None, payload: str | None) -> HumanCheck:
     attempt must carry a good solution."""
     if not _enabled():
         return HumanCheck(required=False)
-    limiter = FixedWindowRateLimiter(_storage())
+    limiter = FixedWindowRateLimiter(shared_storage())
     within = [limiter.hit(item, "challenge-after", key)
               for item in _thresholds() for key in _attempt_keys(phone)]
     if all(within):     # passed; the form sent back shows the widget if the next one needs it

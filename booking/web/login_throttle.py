@@ -15,20 +15,13 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import current_app, request
-from limits.storage import storage_from_string
+from flask import request
+
+from booking.web.ratelimit_storage import shared_storage
 
 FREE_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 MAX_DELAY_SECONDS = 15 * 60
-
-
-def _storage():
-    storage = current_app.extensions.get("museum.login_throttle")
-    if storage is None:
-        storage = storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"])
-        current_app.extensions["museum.login_throttle"] = storage
-    return storage
 
 
 def _key(username: str) -> str:
@@ -38,14 +31,14 @@ def _key(username: str) -> str:
 
 def seconds_to_wait(username: str) -> int:
     """How long this address must wait before trying this account again (0: go ahead)."""
-    storage = _storage()
+    storage = shared_storage()
     if storage.get(_key(username) + ":hold") <= 0:
         return 0
     return max(1, int(storage.get_expiry(_key(username) + ":hold") - time.time()))
 
 
 def record_failure(username: str) -> None:
-    storage = _storage()
+    storage = shared_storage()
     failures = storage.incr(_key(username), WINDOW_SECONDS)
     if failures >= FREE_FAILURES:
         delay = min(MAX_DELAY_SECONDS, 2 ** (failures - FREE_FAILURES + 1))
@@ -54,6 +47,6 @@ def record_failure(username: str) -> None:
 
 
 def record_success(username: str) -> None:
-    storage = _storage()
+    storage = shared_storage()
     storage.clear(_key(username))
     storage.clear(_key(username) + ":hold")

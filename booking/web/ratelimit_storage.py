@@ -14,9 +14,21 @@ import sqlite3
 import threading
 import time
 
-from limits.storage import Storage
+from flask import current_app
+from limits.storage import Storage, storage_from_string
 
 SCHEME = "museum+sqlite"
+
+
+def shared_storage() -> Storage:
+    """The app's one counter storage besides Flask-Limiter's (the login throttle's and the
+    booking challenge's counters, apart by their keys), opened from ``RATELIMIT_STORAGE_URI``
+    on first use."""
+    storage = current_app.extensions.get("museum.counter_storage")
+    if storage is None:
+        storage = storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"])
+        current_app.extensions["museum.counter_storage"] = storage
+    return storage
 
 
 class SQLiteFileStorage(Storage):
