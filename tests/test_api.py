@@ -27,6 +27,7 @@ from booking.models import (
 from booking.models.db import db
 from booking.rules import idempotency
 from booking.rules.identifiers import credit_code_check_digit
+from tests.fixtures.factories import next_open_day
 
 API = "/api/v1"
 CREDIT_CODE_17 = "91500234MA5U12345"
@@ -330,7 +331,7 @@ def test_rule_refusals_keep_their_status_and_code(client, create_slot, overrides
 
 
 def test_slot_past_the_booking_window_is_refused(client, create_slot):
-    slot = create_slot(day=local_today() + timedelta(days=45))
+    slot = create_slot(day=next_open_day(45))
     response = client.post(f"{API}/bookings", json=booking_body(slot))
     assert (response.status_code, response.get_json()["error"]["code"]) == (409, "too_far")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -14,10 +13,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from booking.api.v1.openapi import OPENAPI
-from booking.clock import local, utcnow
 from booking.models import Role
 from booking.models.db import db
 from booking.rules.identifiers import credit_code_check_digit, is_mainland_mobile
+from tests.fixtures.factories import started_a_moment_ago
 from tests.test_api import booking_body
 
 API = "/api/v1"
@@ -73,8 +72,8 @@ def venue(create_venue):
 
 @pytest.fixture
 def running_slot(venue, create_slot):
-    start = local(utcnow() - timedelta(minutes=10), venue.tz)
-    return create_slot(venue, day=start.date(), start=start.time().replace(microsecond=0))
+    start = started_a_moment_ago(venue)
+    return create_slot(venue, day=start.date(), start=start.time())
 
 
 def test_the_document_is_openapi_3_1_with_the_staff_api(client):

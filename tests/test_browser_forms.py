@@ -39,6 +39,9 @@ def _booking_form(page: Page, base_url: str) -> None:
 def _switch_language(page: Page, code: str) -> None:
     page.locator(f".lang-switch a[lang={code}]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en" if code == "en" else "zh-CN")
+    # The new page's lang is there as soon as it is parsed; its deferred forms.js, which puts
+    # the draft back, has run only by the load event.
+    page.wait_for_load_state("load")
 
 
 def _organisation_of(app, name: str):

@@ -55,13 +55,15 @@ def queue(slot, party_size: int, email: str = "wait@example.org") -> WaitlistEnt
     return entry
 
 
-def tomorrow_slot(create_slot, venue=None, **kw):
-    """A session on the next open day: too soon for the public (two working days' notice)."""
+def tomorrow_slot(create_slot, **kw):
+    """A session tomorrow, at a venue open every day: too soon for the public (two working
+    days' notice), whatever day of the week today is."""
     day = local_today() + timedelta(days=1)
-    while day.weekday() == 0:
-        day += timedelta(days=1)
     assert day < add_working_days(local_today(), 2)
-    return create_slot(venue, day=day, **kw)
+    slot = create_slot(day=day, **kw)
+    slot.venue.weekly_closed_day = None
+    db.session.commit()
+    return slot
 
 
 # --- book on behalf ---------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import event, select
 
-from booking.clock import local, local_today, utcnow
+from booking.clock import local_today
 from booking.models import AuditEntry, Booking, BookingState, Role, Venue
 from booking.models.db import db
 from booking.rules import checkin
 from booking.rules.roster import build_roster, load_day
 from booking.rules.workflow import cancel_booking
 from tests.fixtures.browser import DESKTOP
+from tests.fixtures.factories import started_a_moment_ago
 
 
 @contextmanager
@@ -51,10 +52,10 @@ def staff(create_user):
 
 @pytest.fixture
 def running_slot(venue, create_slot):
-    """A session today that started ten minutes ago: check-in is open."""
+    """A session today that has just started (ten minutes ago, or at midnight): check-in is open."""
     def factory(**kw):
-        start = local(utcnow() - timedelta(minutes=10), venue.tz)
-        return create_slot(venue, day=start.date(), start=start.time().replace(microsecond=0),
+        start = started_a_moment_ago(venue)
+        return create_slot(venue, day=start.date(), start=start.time(),
                            **kw)
     return factory
 
