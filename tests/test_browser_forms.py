@@ -93,7 +93,7 @@ def test_a_group_keeps_its_typing_through_an_error_a_language_switch_and_a_manag
     expect(page.locator("#contact_phone-error")).to_be_visible()
     assert page.input_value("#attendees").splitlines() == ["张三", "赵六", "钱七"]
     expect(page.locator("#attendees-file-read")).to_contain_text("2")
-    assert page.evaluate(FOCUSED_SUMMARY)
+    page.wait_for_function(FOCUSED_SUMMARY)  # site.js (deferred) moves the focus there
 
     # 2. Switching language mid-form keeps every value typed so far.
     page.fill("#contact_phone", "13812341234")
@@ -118,9 +118,9 @@ def test_a_group_keeps_its_typing_through_an_error_a_language_switch_and_a_manag
     page.locator("form[action$='/party-size'] button[type=submit]").click()
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
-    assert page.evaluate(FOCUSED_SUMMARY)
+    page.wait_for_function(FOCUSED_SUMMARY)  # site.js (deferred) moves the focus there
     assert summary.bounding_box()["y"] < viewport["height"] / 2
-    assert page.url == manage_url
+    expect(page).to_have_url(manage_url)  # forms.js (deferred) puts the page's address back
     page.screenshot(path=str(screenshot_dir / f"manage-error-{language}.png"), full_page=False)
     summary.locator("a").first.click()
     assert page.evaluate("document.activeElement.id") == "party_size"
@@ -131,9 +131,7 @@ def test_a_group_keeps_its_typing_through_an_error_a_language_switch_and_a_manag
     assert methods == ["GET"]
     expect(page.locator(".error-summary")).to_have_count(0)
 
-    # The manage page's own forms keep a draft across the switch too. (On a page visited
-    # afresh, not the reloaded one, whose fields Chromium itself refills from the page before.)
-    page.goto(manage_url)
+    # The manage page's own forms keep a draft across the switch too.
     page.fill("#attendees", "张三\n李四")
     expect(page.locator("#attendees")).to_have_value("张三\n李四")
     _switch_language(page, other)
