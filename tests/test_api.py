@@ -27,7 +27,7 @@ from booking.models import (
 from booking.models.db import db
 from booking.rules import idempotency
 from booking.rules.identifiers import credit_code_check_digit
-from tests.fixtures.factories import next_open_day
+from tests.fixtures.factories import next_open_day, open_every_day
 
 API = "/api/v1"
 CREDIT_CODE_17 = "91500234MA5U12345"
@@ -124,12 +124,6 @@ def test_cancelled_slots_are_not_listed(client, create_slot):
     slot.state = SlotState.CANCELLED
     db.session.commit()
     assert client.get(f"{API}/slots").get_json()["slots"] == []
-
-
-def open_every_day(venue):
-    venue.weekly_closed_day = None  # (None passed to the constructor means "use the default")
-    db.session.commit()
-    return venue
 
 
 def test_bookable_flag_and_seats_left_follow_the_rules(client, create_venue, create_slot,

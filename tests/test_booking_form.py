@@ -18,6 +18,7 @@ from booking.models.db import db
 from booking.rules.attendee_files import MAX_FILE_BYTES, parse_attendee_file
 from booking.rules.identifiers import credit_code_check_digit
 from booking.rules.tokens import hash_secret
+from tests.fixtures.factories import open_every_day
 from tests.fixtures.manage_links import tampered
 
 
@@ -58,13 +59,6 @@ def book(client, slot, **overrides):
 def manage_path_from(html: str) -> str:
     link = re.search(r'data-manage-link>([^<]+)<', html).group(1)
     return link.replace("http://127.0.0.1:5000", "")
-
-
-def open_every_day(venue):
-    """No weekly closed day (set after insert: the column's default would replace None)."""
-    venue.weekly_closed_day = None
-    db.session.commit()
-    return venue
 
 
 # --- the happy path ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from booking.rules.opening import add_working_days
 from booking.rules.waitlist import WaitlistRequest, join_waitlist
 from booking.rules.workflow import OrganisationDetails
 from booking.usecases import frontdesk
-from tests.fixtures.factories import booking_request, next_open_day
+from tests.fixtures.factories import booking_request, next_open_day, open_every_day
 
 
 @pytest.fixture
@@ -61,8 +61,7 @@ def tomorrow_slot(create_slot, **kw):
     day = local_today() + timedelta(days=1)
     assert day < add_working_days(local_today(), 2)
     slot = create_slot(day=day, **kw)
-    slot.venue.weekly_closed_day = None
-    db.session.commit()
+    open_every_day(slot.venue)
     return slot
 
 

@@ -71,7 +71,7 @@ def test_the_api_roster_gives_guides_full_phones_on_the_day(client, login, creat
                                                             create_booking):
     from datetime import timedelta
 
-    from tests.test_booking_form import open_every_day
+    from tests.fixtures.factories import open_every_day
 
     venue = open_every_day(create_venue())
     guide = create_user("chenjing", Role.GUIDE)

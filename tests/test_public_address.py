@@ -136,8 +136,8 @@ def test_commands_that_write_links_refuse_without_a_public_address(runner, comma
 def test_the_refusal_happens_before_anything_is_queued(runner, create_venue, create_slot,
                                                      create_booking):
     from booking.clock import local_today
-    open_every_day = create_venue(weekly_closed_day=None)  # tomorrow may be a Monday
-    tomorrow = create_slot(open_every_day, day=local_today() + timedelta(days=1))
+    venue = create_venue(weekly_closed_day=None)  # tomorrow may be a Monday
+    tomorrow = create_slot(venue, day=local_today() + timedelta(days=1))
     booking, _ = create_booking(tomorrow, now=tomorrow.starts_at - timedelta(days=5))
     assert booking.state.value == "confirmed"  # so queue-reminders would remind it
     result = runner.invoke(args=["queue-reminders"])

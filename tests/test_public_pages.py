@@ -13,7 +13,7 @@ from booking.models import VenueDay
 from booking.models.db import db
 from booking.rules import availability as capacity_calendar
 from booking.rules.availability import Availability, ClosedReason
-from tests.fixtures.factories import next_open_day
+from tests.fixtures.factories import next_open_day, open_every_day
 
 
 def text_of(response) -> str:
@@ -40,13 +40,6 @@ def month_arg(day: date) -> str:
 
 def next_monday(after: date) -> date:
     return after + timedelta(days=(7 - after.weekday()) % 7 or 7)
-
-
-def open_every_day(venue):
-    """No weekly closed day (set after insert: the column's default would replace None)."""
-    venue.weekly_closed_day = None
-    db.session.commit()
-    return venue
 
 
 # --- home and programme pages ------------------------------------------------------------
